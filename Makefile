@@ -1,0 +1,147 @@
+# leakscope — build, test, bench, install.
+#
+# Layout (each directory's files are picked up by wildcard, so adding a file needs no edit here):
+#   shim/*.c             -> build/libleakscope.so   (hooks.c + the engine; engine also in build/engine.a)
+#   analyzer/*.c         -> build/leakscope         (all but main.c also in build/analyzer.a)
+#   targets/sim/*.c      -> build/sim               (all but main.c also in build/simlib.a)
+#   tests/programs/*.c|cc-> build/tests/<name>      (small programs run under the shim)
+#   tests/unit/test_engine_*.c, test_analyzer_*.c, test_sim_*.c -> Check suites linked with the above
+#   tests/integration/*.sh                          (run by tests/run-integration.sh)
+
+CC      ?= cc
+CXX     ?= c++
+PREFIX  ?= /usr/local
+BUILD   := build
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef
+ifeq ($(CI),true)
+WARN    += -Werror
+endif
+CFLAGS  ?= -O2 -g
+BASECFLAGS := -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE -MMD -MP
+SHIM_CFLAGS := $(BASECFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer \
+               -fno-strict-aliasing -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc
+PKG_CFLAGS = $(shell pkg-config --cflags libunwind libdw yaml-0.1 check 2>/dev/null)
+SHIM_LIBS := -lunwind -ldl -lpthread
+ANALYZER_LIBS := -ldw -lelf -lyaml -lstdc++ -lm
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+SHIM_SRC     := $(wildcard shim/*.c)
+ENGINE_SRC   := $(filter-out shim/hooks.c,$(SHIM_SRC))
+ANALYZER_SRC := $(wildcard analyzer/*.c)
+ANALIB_SRC   := $(filter-out analyzer/main.c,$(ANALYZER_SRC))
+SIM_SRC      := $(wildcard targets/sim/*.c)
+SIMLIB_SRC   := $(filter-out targets/sim/main.c,$(SIM_SRC))
+PROG_C       := $(wildcard tests/programs/*.c)
+PROG_CC      := $(wildcard tests/programs/*.cc)
+UNIT_ENGINE  := $(wildcard tests/unit/test_engine_*.c)
+UNIT_ANALYZER:= $(wildcard tests/unit/test_analyzer_*.c)
+UNIT_SIM     := $(wildcard tests/unit/test_sim_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB      := $(BUILD)/libleakscope.so
+CLI      := $(BUILD)/leakscope
+SIM      := $(BUILD)/sim
+ENGINE_A := $(BUILD)/engine.a
+ANALIB_A := $(BUILD)/analyzer.a
+SIMLIB_A := $(BUILD)/simlib.a
+PROGS    := $(patsubst tests/programs/%.c,$(BUILD)/tests/%,$(PROG_C)) \
+            $(patsubst tests/programs/%.cc,$(BUILD)/tests/%,$(PROG_CC))
+UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_ENGINE) $(UNIT_ANALYZER) $(UNIT_SIM))
+DEPS_OK  := $(BUILD)/.deps-ok
+
+.PHONY: all deps test-deps check check-unit check-integration check-sanitize demo bench fuzz install clean
+all: $(LIB) $(CLI) $(SIM)
+
+# Missing Debian packages are installed once, by one script (as root; a clear message otherwise).
+$(DEPS_OK): scripts/install-deps.sh
+	@scripts/install-deps.sh
+	@mkdir -p $(BUILD) && touch $@
+deps: $(DEPS_OK)
+test-deps: $(DEPS_OK)
+	@scripts/install-deps.sh --test
+
+$(BUILD)/obj/shim/%.o: shim/%.c $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(SHIM_CFLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/obj/%.o: %.c $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(call obj,$(SHIM_SRC))
+	$(CC) -shared -o $@ $^ $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--version-script=shim/exports.map
+$(ENGINE_A): $(call obj,$(ENGINE_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(CLI): $(call obj,analyzer/main.c) $(ANALIB_A)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ANALYZER_LIBS)
+$(ANALIB_A): $(call obj,$(ANALIB_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(SIM): $(call obj,targets/sim/main.c) $(SIMLIB_A)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+$(SIMLIB_A): $(call obj,$(SIMLIB_SRC))
+	@rm -f $@; ar rcs $@ $^
+
+# Test programs: built without optimisation-driven inlining of their call sites, with
+# debug info so their sites resolve to exact lines.
+$(BUILD)/tests/%: tests/programs/%.c include/leakscope.h $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O1 -g -fno-inline -fno-omit-frame-pointer -Iinclude -D_GNU_SOURCE -o $@ $< -lpthread -ldl -lm
+$(BUILD)/tests/%: tests/programs/%.cc include/leakscope.h $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CXX) -O1 -g -fno-inline -Iinclude -o $@ $< -lpthread
+
+$(BUILD)/tests/unit/test_engine_%: tests/unit/test_engine_%.c $(ENGINE_A)
+	@mkdir -p $(@D)
+	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Ishim $(CFLAGS) -o $@ $^ $(SHIM_LIBS) $(CHECK_LIBS)
+$(BUILD)/tests/unit/test_analyzer_%: tests/unit/test_analyzer_%.c $(ANALIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Ianalyzer $(CFLAGS) -o $@ $^ $(ANALYZER_LIBS) $(CHECK_LIBS)
+$(BUILD)/tests/unit/test_sim_%: tests/unit/test_sim_%.c $(SIMLIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Itargets/sim $(CFLAGS) -o $@ $^ -lm $(CHECK_LIBS)
+
+check: all $(PROGS) $(UNITS) test-deps
+	@tests/run-all.sh
+
+check-unit: $(UNITS)
+	@tests/run-all.sh unit
+check-integration: all $(PROGS)
+	@tests/run-all.sh integration
+
+# The analyzer and the engine's unit tests again, under ASan+UBSan (and TSan for the
+# concurrent engine suites), in build/san-* trees.
+check-sanitize: $(DEPS_OK)
+	$(MAKE) BUILD=$(BUILD)/san-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	    LDFLAGS=-fsanitize=address,undefined units-only
+	$(MAKE) BUILD=$(BUILD)/san-tsan CFLAGS="-O1 -g -fsanitize=thread" units-only-engine
+
+.PHONY: units-only units-only-engine
+units-only: $(UNITS) $(CLI)
+	@LS_UNIT_DIR=$(BUILD)/tests/unit LS_CLI=$(CLI) tests/run-all.sh unit
+units-only-engine: $(filter $(BUILD)/tests/unit/test_engine_%,$(UNITS))
+	@LS_UNIT_DIR=$(BUILD)/tests/unit LS_UNIT_FILTER=test_engine_ tests/run-all.sh unit
+
+demo: all $(PROGS)
+	@scripts/demo.sh
+
+bench: all $(PROGS) test-deps
+	@bench/run.sh
+
+fuzz: $(DEPS_OK)
+	@scripts/fuzz.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libleakscope.so
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/leakscope
+	install -m 0644 include/leakscope.h $(DESTDIR)$(PREFIX)/include/leakscope.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' docs/leakscope.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/leakscope.pc
+	install -m 0644 docs/man/leakscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/leakscope.1
+	install -m 0644 docs/man/leakscope.3 $(DESTDIR)$(PREFIX)/share/man/man3/leakscope.3
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

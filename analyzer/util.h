@@ -1,0 +1,47 @@
+/*
+ * util.h — small helpers shared by the analyzer's commands: allocation that
+ * cannot return NULL, the one-line error convention (exit status 2), JSON string
+ * output, human-readable sizes, and atomic file output (temporary file + rename).
+ */
+#ifndef LS_UTIL_H
+#define LS_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define LS_EXIT_OK 0
+#define LS_EXIT_FAIL 1
+#define LS_EXIT_USAGE 2
+
+void *ls_xmalloc(size_t n);
+void *ls_xcalloc(size_t n, size_t size);
+void *ls_xrealloc(void *p, size_t n);
+char *ls_xstrdup(const char *s);
+char *ls_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "leakscope: <message>" on one line to stderr. Returns LS_EXIT_USAGE so
+ * callers can write `return ls_error("...")`. */
+int ls_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a non-negative decimal integer that fits in *out; 0 on success, -1 if malformed. */
+int ls_parse_u64(const char *s, uint64_t *out);
+
+/* Write `s` as a JSON string literal (with quotes). NULL writes null. */
+void ls_json_string(FILE *f, const char *s);
+
+/* Format a byte count like tracemalloc ("12.5 KiB", "768 B"); signed when `sign`. */
+const char *ls_format_size(char *buf, size_t len, int64_t bytes, int sign);
+
+/* Atomic output: ls_out_open() returns a stream writing to a temporary file beside
+ * `path` (or stdout when path is NULL or "-"); ls_out_close() flushes, checks for
+ * errors and renames it into place. Returns 0, or -1 after printing the error. */
+typedef struct {
+    FILE *f;
+    char *path, *tmp;
+} ls_out_t;
+int ls_out_open(ls_out_t *out, const char *path);
+int ls_out_close(ls_out_t *out);
+
+#endif /* LS_UTIL_H */

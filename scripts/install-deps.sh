@@ -1,0 +1,32 @@
+#!/bin/sh
+# install-deps.sh — installs the Debian packages leakscope builds and tests with.
+# Called by the Makefile before the first build; does nothing when all are present.
+# Usage: scripts/install-deps.sh [--test]   (--test adds what only `make check`/`bench` use)
+set -eu
+
+BUILD_PKGS="gcc g++ make pkg-config libunwind-dev uthash-dev check libdw-dev libelf-dev libyaml-dev"
+TEST_PKGS="git python3 sqlite3 perl xz-utils tcl heaptrack clang libclang-rt-14-dev"
+
+want="$BUILD_PKGS"
+[ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"
+
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "leakscope: missing Debian packages:$missing" >&2
+    echo "leakscope: run as root, or: sudo apt-get install$missing" >&2
+    exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "leakscope: missing packages:$missing, and apt-get is not available to install them" >&2
+    exit 1
+fi
+echo "leakscope: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >&2

@@ -1,0 +1,60 @@
+/*
+ * api.c — the entry points include/leakscope.h reaches through weak references
+ * (leakscope_shim_*), and the same calls under their plain names for programs that
+ * look them up with dlsym. Each keeps errno as it was.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "snapshot.h"
+
+/* Declared here rather than by including leakscope.h, whose static inline wrappers
+ * carry the plain names this file exports as aliases. */
+LS_EXPORT void leakscope_shim_snapshot(const char *label);
+LS_EXPORT void leakscope_shim_mark(uint64_t step);
+LS_EXPORT int leakscope_shim_active(void);
+LS_EXPORT void leakscope_shim_traced_memory(size_t *current, size_t *peak);
+LS_EXPORT void leakscope_shim_reset_peak(void);
+
+LS_EXPORT void leakscope_shim_snapshot(const char *label)
+{
+    int saved = errno;
+    if (atomic_load(&ls_state) == LS_UNINIT)
+        ls_engine_init();
+    ls_snapshot_take(label && *label ? label : "snapshot");
+    errno = saved;
+}
+
+LS_EXPORT void leakscope_shim_mark(uint64_t step)
+{
+    ls_engine_mark(step);
+}
+
+LS_EXPORT int leakscope_shim_active(void)
+{
+    return atomic_load(&ls_state) == LS_READY;
+}
+
+LS_EXPORT void leakscope_shim_traced_memory(size_t *current, size_t *peak)
+{
+    uint64_t c, p;
+    ls_engine_traced(&c, &p);
+    if (current)
+        *current = (size_t)c;
+    if (peak)
+        *peak = (size_t)p;
+}
+
+LS_EXPORT void leakscope_shim_reset_peak(void)
+{
+    ls_engine_reset_peak();
+}
+
+LS_EXPORT void leakscope_snapshot(const char *label) __attribute__((alias("leakscope_shim_snapshot")));
+LS_EXPORT void leakscope_mark(uint64_t step) __attribute__((alias("leakscope_shim_mark")));
+LS_EXPORT int leakscope_active(void) __attribute__((alias("leakscope_shim_active")));
+LS_EXPORT void leakscope_traced_memory(size_t *current, size_t *peak)
+    __attribute__((alias("leakscope_shim_traced_memory")));
+LS_EXPORT void leakscope_reset_peak(void) __attribute__((alias("leakscope_shim_reset_peak")));

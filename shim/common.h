@@ -1,0 +1,71 @@
+/*
+ * common.h — what every file of the shim shares: visibility and branch hints, the
+ * spinlock used on the hot path, and the memory the shim takes for itself (never
+ * through the hooked malloc: pages come from mmap).
+ *
+ * Locking (whole shim), outer to inner:
+ *   ls_snapshot_lock (engine.c)  >  sites lock (sites.c)  >  one pointer-table shard lock
+ *   >  threads list lock (threads.c);   the modules lock (modules.c) nests inside the
+ *   snapshot lock and takes nothing else. Hooks take at most a shard lock, or the sites
+ *   lock on a new call site; no lock is held while calling the real allocator.
+ */
+#ifndef LS_COMMON_H
+#define LS_COMMON_H
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LS_HIDDEN __attribute__((visibility("hidden")))
+#define LS_EXPORT __attribute__((visibility("default")))
+#define LS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LS_NOINLINE __attribute__((noinline))
+#define LS_CACHELINE 64
+
+#define LS_MAX_FRAMES 128
+#define LS_DEFAULT_FRAMES 16
+#define LS_AGE_BUCKETS 32
+
+/* A test-and-test-and-set spinlock: critical sections on the hot path are a few
+ * dozen instructions, far cheaper than a futex round trip; after many spins the
+ * waiter yields, so a preempted holder on a 2-core machine does not stall it. */
+typedef struct {
+    atomic_int held;
+} ls_spinlock_t;
+
+static inline void ls_spin_lock(ls_spinlock_t *l)
+{
+    for (unsigned spins = 0;; spins++) {
+        if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
+            return;
+        while (atomic_load_explicit(&l->held, memory_order_relaxed)) {
+            if (++spins > 64) {
+                sched_yield();
+                spins = 0;
+            } else
+                __builtin_ia32_pause();
+        }
+    }
+}
+
+static inline void ls_spin_unlock(ls_spinlock_t *l)
+{
+    atomic_store_explicit(&l->held, 0, memory_order_release);
+}
+
+/* Pages straight from the kernel, zero-filled; NULL on failure. */
+LS_HIDDEN void *ls_pages_alloc(size_t bytes);
+LS_HIDDEN void ls_pages_free(void *p, size_t bytes);
+/* Small permanent allocations (site records, module records): a bump allocator
+ * over mmap'd chunks, never freed. Thread-safe. NULL when the kernel refuses memory. */
+LS_HIDDEN void *ls_arena_alloc(size_t bytes);
+
+/* One line on stderr, written with write(2): "leakscope: <msg>\n". */
+LS_HIDDEN void ls_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The shim's own code range, so unwinding can drop its frames. */
+LS_HIDDEN extern uintptr_t ls_self_start, ls_self_end;
+
+#endif /* LS_COMMON_H */

@@ -1,0 +1,464 @@
+/*
+ * engine.c — lifecycle, configuration and the record path of the shim (engine.h).
+ *
+ * Locking: the record path takes the sites lock only for a trace never seen before,
+ * then one pointer-table shard lock; traced_current/peak are lock-free atomics. fork()
+ * holds every shim lock across the call (see on_fork_prepare) so the child never
+ * inherits one held by a thread that no longer exists.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "modules.h"
+#include "sites.h"
+#include "snapshot.h"
+#include "unwind.h"
+
+atomic_int ls_state = LS_UNINIT;
+ls_config_t ls_config;
+__thread int ls_guard __attribute__((tls_model("initial-exec")));
+
+/* Traced bytes: one shared counter, so that the peak is exact (as tracemalloc's). Kept
+ * on its own cache line. */
+static struct {
+    _Atomic uint64_t current;
+    _Atomic uint64_t peak;
+} __attribute__((aligned(LS_CACHELINE))) traced;
+
+static _Atomic uint64_t epoch_step;   /* latest leakscope_mark step */
+static atomic_int marked;            /* leakscope_mark was called */
+static _Atomic uint64_t untracked_count, untracked_bytes;
+static atomic_int fail_reported;
+
+/* ---- configuration ------------------------------------------------------------ */
+
+static const char *env_lookup(char *const *envp, const char *name)
+{
+    size_t n = strlen(name);
+    for (; envp && *envp; envp++)
+        if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+            return *envp + n + 1;
+    return NULL;
+}
+
+/* Decimal in [lo, hi]; -1 when malformed or out of range. Bounded: at most 20 digits. */
+static int parse_bounded(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    if (!s || !*s)
+        return -1;
+    for (; s[i]; i++) {
+        if (s[i] < '0' || s[i] > '9' || i >= 20)
+            return -1;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int number;
+} signal_names[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
+    {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+    {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+    {"TTOU", SIGTTOU}, {"URG", SIGURG},       {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+    {"PWR", SIGPWR},   {"SYS", SIGSYS},
+};
+
+/* "USR2", "SIGUSR2", "RTMIN+3", "12" -> signal number; 0 when not a usable signal
+ * (the ones that cannot be caught, or that report faults, are refused). */
+static int parse_signal(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    if (strncmp(s, "SIG", 3) == 0)
+        s += 3;
+    uint64_t v;
+    if (parse_bounded(s, 1, (uint64_t)SIGRTMAX, &v) == 0)
+        return (v == SIGKILL || v == SIGSTOP || v == SIGSEGV || v == SIGBUS || v == SIGFPE ||
+                v == SIGILL || v == SIGABRT || v == SIGTRAP)
+                   ? 0
+                   : (int)v;
+    for (size_t i = 0; i < sizeof signal_names / sizeof signal_names[0]; i++)
+        if (strcmp(s, signal_names[i].name) == 0)
+            return signal_names[i].number;
+    if (strncmp(s, "RTMIN", 5) == 0) {
+        uint64_t k = 0;
+        if (s[5] == 0 || (s[5] == '+' && parse_bounded(s + 6, 0, 64, &k) == 0))
+            if (SIGRTMIN + (int)k <= SIGRTMAX)
+                return SIGRTMIN + (int)k;
+    }
+    return 0;
+}
+
+static void sanitise_name(char *dst, size_t cap, const char *src, size_t len, const char *fallback)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 1 < cap && n < 32; i++) {
+        char c = src[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '-' || c == '+';
+        dst[n++] = ok ? c : '_';
+    }
+    if (n == 0) {
+        strncpy(dst, fallback, cap - 1);
+        dst[cap - 1] = 0;
+        return;
+    }
+    dst[n] = 0;
+}
+
+LS_HIDDEN void ls_sanitise_label(char *dst, size_t cap, const char *label)
+{
+    sanitise_name(dst, cap, label ? label : "", label ? strnlen(label, 256) : 0, "snapshot");
+}
+
+/* Turn a relative directory into an absolute one, so a chdir() in the program does not
+ * move the output. Returns 0, or -1 when it does not fit. */
+static int absolutise(char *out, size_t cap, const char *dir)
+{
+    size_t dl = strnlen(dir, cap);
+    if (dl >= cap)
+        return -1;
+    if (dir[0] == '/') {
+        memcpy(out, dir, dl + 1);
+        return 0;
+    }
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return -1;
+    size_t cl = strlen(cwd);
+    if (cl + 1 + dl + 1 > cap)
+        return -1;
+    memcpy(out, cwd, cl);
+    out[cl] = '/';
+    memcpy(out + cl + 1, dir, dl + 1);
+    return 0;
+}
+
+static void u64_to_dec(char *buf, uint64_t v)
+{
+    char tmp[21];
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (int i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = 0;
+}
+
+void ls_config_from_env(ls_config_t *cfg, char *const *envp)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->frames = LS_DEFAULT_FRAMES;
+
+    ssize_t n = readlink("/proc/self/exe", cfg->exe, sizeof cfg->exe - 1);
+    cfg->exe[n > 0 ? n : 0] = 0;
+    const char *base = strrchr(cfg->exe, '/');
+    base = base ? base + 1 : cfg->exe;
+    sanitise_name(cfg->prog, sizeof cfg->prog, base, strlen(base), "prog");
+
+    const char *v;
+    uint64_t x;
+    if ((v = env_lookup(envp, "LEAKSCOPE_FRAMES"))) {
+        if (parse_bounded(v, 1, LS_MAX_FRAMES, &x) == 0)
+            cfg->frames = (unsigned)x;
+        else
+            ls_log("LEAKSCOPE_FRAMES=%.40s is not a number from 1 to %d; using %d", v, LS_MAX_FRAMES,
+                   LS_DEFAULT_FRAMES);
+    }
+    if ((v = env_lookup(envp, "LEAKSCOPE_INTERVAL_MS"))) {
+        if (parse_bounded(v, 0, 86400000ull * 365, &x) == 0)
+            cfg->interval_ms = x;
+        else
+            ls_log("LEAKSCOPE_INTERVAL_MS=%.40s is not a number of milliseconds; timer off", v);
+    }
+    if ((v = env_lookup(envp, "LEAKSCOPE_SIGNAL")) && *v) {
+        cfg->signal = parse_signal(v);
+        if (!cfg->signal)
+            ls_log("LEAKSCOPE_SIGNAL=%.40s is not a signal that can request snapshots "
+                   "(e.g. USR2); off",
+                   v);
+    }
+    char dir[4096];
+    v = env_lookup(envp, "LEAKSCOPE_OUT");
+    if (v && *v && strnlen(v, 4000) < 4000) {
+        memcpy(dir, v, strlen(v) + 1);
+    } else {
+        if (v && *v)
+            ls_log("LEAKSCOPE_OUT is too long; using the default directory");
+        char pid[24];
+        u64_to_dec(pid, (uint64_t)getpid());
+        size_t pl = strlen(cfg->prog);
+        memcpy(dir, "leakscope.", 10);
+        memcpy(dir + 10, cfg->prog, pl);
+        dir[10 + pl] = '.';
+        memcpy(dir + 11 + pl, pid, strlen(pid) + 1);
+    }
+    if (absolutise(cfg->out_dir, sizeof cfg->out_dir, dir) != 0)
+        memcpy(cfg->out_dir, dir, strlen(dir) + 1);
+}
+
+/* ---- lifecycle ----------------------------------------------------------------- */
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_fork_prepare(void);
+static void on_fork_parent(void);
+static void on_fork_child(void);
+
+static int engine_setup(void)
+{
+    if (ls_ptr_init() != 0 || ls_sites_init() != 0)
+        return -1;
+    ls_unwind_init();
+    ls_snapshot_init();
+    return 0;
+}
+
+int ls_engine_init_with(const ls_config_t *cfg)
+{
+    ls_config = *cfg;
+    if (engine_setup() != 0) {
+        atomic_store(&ls_state, LS_DISABLED);
+        return -1;
+    }
+    atomic_store(&ls_state, LS_READY);
+    return 0;
+}
+
+/* The environment as the process started with it: `environ` may not be set up yet
+ * when the loader itself makes the first allocation, so fall back to /proc. */
+static char *const *initial_environment(void)
+{
+    extern char **environ;
+    static char buf[65536];
+    static char *vec[1024];
+    if (environ)
+        return environ;
+    int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return NULL;
+    buf[n] = 0;
+    size_t k = 0;
+    for (ssize_t i = 0; i < n && k + 1 < sizeof vec / sizeof vec[0]; i += (ssize_t)strlen(buf + i) + 1)
+        vec[k++] = buf + i;
+    vec[k] = NULL;
+    return vec;
+}
+
+void ls_engine_init(void)
+{
+    int expected = LS_UNINIT;
+    if (!atomic_compare_exchange_strong(&ls_state, &expected, LS_INITIALIZING))
+        return;
+    ls_guard++;
+    pthread_mutex_lock(&init_lock);
+    if (getauxval(AT_SECURE)) { /* setuid/setgid or capabilities: never touch it */
+        atomic_store(&ls_state, LS_DISABLED);
+        goto out;
+    }
+    ls_config_t cfg;
+    ls_config_from_env(&cfg, initial_environment());
+    if (ls_engine_init_with(&cfg) != 0) {
+        ls_log("cannot set up its tables (out of memory); tracking is off");
+        goto out;
+    }
+    pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
+out:
+    pthread_mutex_unlock(&init_lock);
+    ls_guard--;
+}
+
+void ls_engine_fail(const char *why)
+{
+    if (atomic_exchange(&fail_reported, 1) == 0)
+        ls_log("%s; tracking stopped, the program goes on", why);
+    atomic_store(&ls_state, LS_DISABLED);
+}
+
+/* ---- recording ----------------------------------------------------------------- */
+
+static inline uint32_t current_epoch32(void)
+{
+    uint64_t e = ls_engine_epoch();
+    return e > UINT32_MAX ? UINT32_MAX : (uint32_t)e;
+}
+
+static inline void traced_add(uint64_t n)
+{
+    uint64_t cur = atomic_fetch_add_explicit(&traced.current, n, memory_order_relaxed) + n;
+    uint64_t peak = atomic_load_explicit(&traced.peak, memory_order_relaxed);
+    while (cur > peak &&
+           !atomic_compare_exchange_weak_explicit(&traced.peak, &peak, cur, memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+}
+
+static inline void traced_sub(uint64_t n)
+{
+    atomic_fetch_sub_explicit(&traced.current, n, memory_order_relaxed);
+}
+
+static LS_NOINLINE void record_untracked(uint64_t size)
+{
+    atomic_fetch_add(&untracked_count, 1);
+    atomic_fetch_add(&untracked_bytes, size);
+    if (ls_sites_degraded())
+        ls_engine_fail("its site table cannot grow (out of memory)");
+}
+
+void ls_record_alloc(void *p, size_t size)
+{
+    ls_thread_t *t = ls_thread_self();
+    if (LS_UNLIKELY(!t))
+        return ls_engine_fail("cannot allocate its per-thread table (out of memory)");
+    uintptr_t frames[LS_MAX_FRAMES];
+    unsigned n = ls_unwind_capture(frames, ls_config.frames);
+    ls_site_t *site = ls_site_intern(t, frames, n);
+    if (LS_UNLIKELY(!site))
+        return record_untracked(size);
+    ls_ptr_entry_t stale;
+    int r = ls_ptr_insert((uintptr_t)p, size, site->id, current_epoch32(), &stale);
+    if (LS_UNLIKELY(r != 0)) {
+        if (r < 0)
+            return ls_engine_fail("its table of live allocations cannot grow (out of memory)");
+        /* The block was freed behind our back (by a signal handler inside a hook). */
+        ls_count_free(t, stale.site);
+        traced_sub(stale.size);
+    }
+    ls_count_alloc(t, site->id, size);
+    traced_add(size);
+}
+
+int ls_record_free(void *p)
+{
+    ls_ptr_entry_t old;
+    if (!ls_ptr_remove((uintptr_t)p, &old))
+        return 0;
+    ls_record_release(&old);
+    return 1;
+}
+
+int ls_record_take(void *p, ls_ptr_entry_t *old)
+{
+    return ls_ptr_remove((uintptr_t)p, old);
+}
+
+void ls_record_restore(const ls_ptr_entry_t *old)
+{
+    ls_ptr_entry_t stale;
+    if (ls_ptr_insert(old->ptr, old->size, old->site, old->epoch, &stale) < 0)
+        ls_engine_fail("its table of live allocations cannot grow (out of memory)");
+}
+
+void ls_record_release(const ls_ptr_entry_t *old)
+{
+    ls_thread_t *t = ls_thread_self();
+    if (LS_LIKELY(t != NULL))
+        ls_count_free(t, old->site);
+    traced_sub(old->size);
+}
+
+/* ---- figures ------------------------------------------------------------------- */
+
+void ls_engine_traced(uint64_t *current, uint64_t *peak)
+{
+    *current = atomic_load(&traced.current);
+    *peak = atomic_load(&traced.peak);
+    if (*peak < *current)
+        *peak = *current;
+}
+
+void ls_engine_reset_peak(void)
+{
+    atomic_store(&traced.peak, atomic_load(&traced.current));
+}
+
+void ls_engine_mark(uint64_t step)
+{
+    atomic_store_explicit(&epoch_step, step, memory_order_relaxed);
+    atomic_store_explicit(&marked, 1, memory_order_relaxed);
+}
+
+uint64_t ls_engine_epoch(void)
+{
+    if (atomic_load_explicit(&marked, memory_order_relaxed))
+        return atomic_load_explicit(&epoch_step, memory_order_relaxed);
+    return ls_snapshot_count();
+}
+
+LS_HIDDEN void ls_engine_header_figures(uint64_t *step, uint64_t *is_marked, uint64_t *untr_count,
+                                        uint64_t *untr_bytes)
+{
+    *step = atomic_load(&epoch_step);
+    *is_marked = (uint64_t)atomic_load(&marked);
+    *untr_count = atomic_load(&untracked_count);
+    *untr_bytes = atomic_load(&untracked_bytes);
+}
+
+/* ---- fork ---------------------------------------------------------------------- */
+
+static void on_fork_prepare(void)
+{
+    ls_guard++;
+    ls_snapshot_lock();
+    ls_modules_lock();
+    ls_sites_lock_all();
+    ls_ptr_lock_all();
+}
+
+static void on_fork_parent(void)
+{
+    ls_ptr_unlock_all();
+    ls_sites_unlock_all();
+    ls_modules_unlock();
+    ls_snapshot_unlock();
+    ls_guard--;
+}
+
+static void on_fork_child(void)
+{
+    /* Only this thread exists in the child, and it holds every lock: release them. */
+    ls_ptr_unlock_all();
+    ls_sites_unlock_all();
+    ls_modules_unlock();
+    ls_snapshot_unlock();
+    ls_snapshot_after_fork();
+    ls_guard--;
+}
+
+/* ---- exit ---------------------------------------------------------------------- */
+
+void ls_engine_at_exit(void)
+{
+    if (atomic_load(&ls_state) != LS_READY)
+        return;
+    ls_guard++;
+    ls_snapshot_exit();
+    ls_guard--;
+}

@@ -1,0 +1,71 @@
+/*
+ * engine.h — the shim's engine: configuration, lifecycle (uninitialised, initialising,
+ * ready, disabled), recording allocations and frees, snapshots. hooks.c is the only
+ * caller in the preloaded library; the engine's unit tests call it directly.
+ */
+#ifndef LS_ENGINE_H
+#define LS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "ptrtable.h"
+
+enum { LS_UNINIT = 0, LS_INITIALIZING, LS_READY, LS_DISABLED };
+
+typedef struct {
+    unsigned frames;        /* LEAKSCOPE_FRAMES, 1..128 */
+    uint64_t interval_ms;   /* LEAKSCOPE_INTERVAL_MS, 0 = off */
+    int signal;             /* LEAKSCOPE_SIGNAL as a number, 0 = off */
+    char out_dir[4096];     /* LEAKSCOPE_OUT, or leakscope.<prog>.<pid> */
+    char prog[64];          /* sanitised program name */
+    char exe[4096];         /* /proc/self/exe */
+} ls_config_t;
+
+/* Global state; hooks read it on every call. */
+LS_HIDDEN extern atomic_int ls_state;
+LS_HIDDEN extern ls_config_t ls_config;
+
+/* Per-thread re-entry guard: non-zero while the shim itself runs on this thread, so
+ * any allocation it (or a library it calls) makes goes straight to the real allocator. */
+LS_HIDDEN extern __thread int ls_guard __attribute__((tls_model("initial-exec")));
+
+/* Initialise from the environment (idempotent; the first caller wins, concurrent
+ * callers return at once and see state LS_INITIALIZING). Secure-mode (setuid) processes
+ * are left alone: the state becomes LS_DISABLED. */
+LS_HIDDEN void ls_engine_init(void);
+/* Initialise with an explicit configuration (unit tests). 0 or -1. */
+LS_HIDDEN int ls_engine_init_with(const ls_config_t *cfg);
+/* Parse the environment into *cfg (defaults for bad values, with one stderr line each). */
+LS_HIDDEN void ls_config_from_env(ls_config_t *cfg, char *const *envp);
+
+/* Record a successful allocation of `size` requested bytes at p, charged to the
+ * caller's trace. Call with ls_guard set. */
+LS_HIDDEN void ls_record_alloc(void *p, size_t size);
+/* Forget p before the real free. Returns 1 when p was tracked. Call with ls_guard set. */
+LS_HIDDEN int ls_record_free(void *p);
+/* realloc: take p's entry out before the real call (returns 1 when tracked); after a
+ * failed realloc put it back unchanged with ls_record_restore. */
+LS_HIDDEN int ls_record_take(void *p, ls_ptr_entry_t *old);
+LS_HIDDEN void ls_record_restore(const ls_ptr_entry_t *old);
+/* The free half of a realloc that moved or resized a tracked block. */
+LS_HIDDEN void ls_record_release(const ls_ptr_entry_t *old);
+
+/* Write a snapshot labelled `label` now. Returns 0 or -1 (the reason is logged once). */
+LS_HIDDEN int ls_snapshot_take(const char *label);
+
+/* Stop tracking for good after an internal failure: says why once on stderr. */
+LS_HIDDEN void ls_engine_fail(const char *why);
+
+/* Process-wide figures, as in a snapshot header. */
+LS_HIDDEN void ls_engine_traced(uint64_t *current, uint64_t *peak);
+LS_HIDDEN void ls_engine_reset_peak(void);
+LS_HIDDEN void ls_engine_mark(uint64_t step);
+LS_HIDDEN uint64_t ls_engine_epoch(void);
+
+/* Work requested from a signal handler (LEAKSCOPE_SIGNAL) or due on the timer, done
+ * by the shim's worker thread. */
+LS_HIDDEN void ls_engine_at_exit(void);
+
+#endif /* LS_ENGINE_H */

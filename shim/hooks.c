@@ -1,0 +1,237 @@
+/*
+ * hooks.c — the interposed allocation functions of libleakscope.so. They only find
+ * the real functions and forward to the engine (engine.h); everything else lives there.
+ *
+ * Contract of every hook: the program sees exactly what glibc would give it — the same
+ * pointer, return value and errno (tracking work saves and restores errno), the same
+ * failures (NULL + ENOMEM, EINVAL), the same realloc(p, 0) / free(NULL) semantics, and
+ * glibc's own diagnostics for double frees and foreign pointers (those are passed on
+ * untouched). A hook re-entered from the shim itself (ls_guard) goes straight through.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "engine.h"
+#include "modules.h"
+#include "snapshot.h"
+
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void *__libc_valloc(size_t);
+extern void *__libc_pvalloc(size_t);
+
+/* Functions without a __libc_ alias, found once with dlsym (with the guard set, so an
+ * allocation inside dlsym goes straight to glibc). */
+static int (*real_posix_memalign)(void **, size_t, size_t);
+static size_t (*real_malloc_usable_size)(void *);
+static int (*real_dlclose)(void *);
+
+static void resolve_real(void)
+{
+    ls_guard++;
+    real_posix_memalign = (int (*)(void **, size_t, size_t))dlsym(RTLD_NEXT, "posix_memalign");
+    real_malloc_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+    real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    ls_guard--;
+}
+
+/* Enter a tracking hook: returns 1 with the guard set when this call is to be recorded. */
+static inline int enter(void)
+{
+    if (LS_UNLIKELY(ls_guard))
+        return 0;
+    int s = atomic_load_explicit(&ls_state, memory_order_relaxed);
+    if (LS_UNLIKELY(s != LS_READY)) {
+        if (s != LS_UNINIT)
+            return 0;
+        ls_engine_init();
+        if (atomic_load(&ls_state) != LS_READY)
+            return 0;
+    }
+    ls_guard = 1;
+    return 1;
+}
+
+static inline void leave(void)
+{
+    ls_guard = 0;
+}
+
+/* Record p (non-NULL) without disturbing errno. */
+static inline void track(void *p, size_t size)
+{
+    int saved = errno;
+    ls_record_alloc(p, size);
+    errno = saved;
+}
+
+LS_EXPORT void *malloc(size_t size)
+{
+    if (!enter())
+        return __libc_malloc(size);
+    void *p = __libc_malloc(size);
+    if (LS_LIKELY(p != NULL))
+        track(p, size);
+    leave();
+    return p;
+}
+
+LS_EXPORT void free(void *p)
+{
+    if (!p)
+        return;
+    if (!enter()) {
+        __libc_free(p);
+        return;
+    }
+    int saved = errno;
+    ls_record_free(p); /* before the real free: the address may be reused at once */
+    errno = saved;
+    __libc_free(p);
+    leave();
+}
+
+LS_EXPORT void *calloc(size_t n, size_t size)
+{
+    if (!enter())
+        return __libc_calloc(n, size);
+    void *p = __libc_calloc(n, size);
+    if (LS_LIKELY(p != NULL))
+        track(p, n * size); /* cannot overflow: calloc checked it */
+    leave();
+    return p;
+}
+
+LS_EXPORT void *realloc(void *p, size_t size)
+{
+    if (!enter())
+        return __libc_realloc(p, size);
+    ls_ptr_entry_t old;
+    int saved = errno;
+    int tracked = p ? ls_record_take(p, &old) : 0;
+    errno = saved;
+    void *q = __libc_realloc(p, size);
+    saved = errno;
+    if (q) {
+        if (tracked)
+            ls_record_release(&old);
+        ls_record_alloc(q, size); /* reborn: charged to this caller, at this epoch */
+    } else if (p && size == 0) {
+        if (tracked) /* glibc freed p and returned NULL */
+            ls_record_release(&old);
+    } else if (tracked) {
+        ls_record_restore(&old); /* failed: p is untouched */
+    }
+    errno = saved;
+    leave();
+    return q;
+}
+
+LS_EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(p, bytes);
+}
+
+static inline void *aligned(size_t alignment, size_t size, void *(*real)(size_t, size_t))
+{
+    if (!enter())
+        return real(alignment, size);
+    void *p = real(alignment, size);
+    if (p)
+        track(p, size);
+    leave();
+    return p;
+}
+
+LS_EXPORT void *memalign(size_t alignment, size_t size)
+{
+    return aligned(alignment, size, __libc_memalign);
+}
+
+/* glibc 2.36 defines aligned_alloc as an alias of memalign. */
+LS_EXPORT void *aligned_alloc(size_t alignment, size_t size)
+{
+    return aligned(alignment, size, __libc_memalign);
+}
+
+LS_EXPORT int posix_memalign(void **out, size_t alignment, size_t size)
+{
+    if (LS_UNLIKELY(!real_posix_memalign))
+        resolve_real();
+    if (!enter())
+        return real_posix_memalign(out, alignment, size);
+    int r = real_posix_memalign(out, alignment, size);
+    if (r == 0)
+        track(*out, size);
+    leave();
+    return r;
+}
+
+LS_EXPORT void *valloc(size_t size)
+{
+    if (!enter())
+        return __libc_valloc(size);
+    void *p = __libc_valloc(size);
+    if (p)
+        track(p, size);
+    leave();
+    return p;
+}
+
+LS_EXPORT void *pvalloc(size_t size)
+{
+    if (!enter())
+        return __libc_pvalloc(size);
+    void *p = __libc_pvalloc(size);
+    if (p)
+        track(p, size);
+    leave();
+    return p;
+}
+
+/* The shim adds no header to blocks, so glibc's answer is already consistent. */
+LS_EXPORT size_t malloc_usable_size(void *p)
+{
+    if (LS_UNLIKELY(!real_malloc_usable_size))
+        resolve_real();
+    return real_malloc_usable_size(p);
+}
+
+/* Record the module map before an object goes away, so the addresses it allocated
+ * from still resolve in later snapshots. */
+LS_EXPORT int dlclose(void *handle)
+{
+    if (LS_UNLIKELY(!real_dlclose))
+        resolve_real();
+    if (atomic_load(&ls_state) == LS_READY && !ls_guard) {
+        int saved = errno;
+        ls_guard++;
+        ls_modules_refresh();
+        ls_guard--;
+        errno = saved;
+    }
+    return real_dlclose(handle);
+}
+
+__attribute__((constructor)) static void leakscope_start(void)
+{
+    ls_engine_init();
+    resolve_real();
+    ls_snapshot_start_worker();
+}
+
+__attribute__((destructor)) static void leakscope_stop(void)
+{
+    ls_engine_at_exit();
+}

@@ -1,0 +1,47 @@
+/*
+ * ptrtable.h — the table of live allocations: pointer -> (requested size, site id,
+ * birth epoch). Sharded by pointer hash so threads rarely meet on a lock; each shard
+ * is an open-addressing table with linear probing and backward-shift deletion.
+ */
+#ifndef LS_PTRTABLE_H
+#define LS_PTRTABLE_H
+
+#include <stdint.h>
+
+#include "common.h"
+
+typedef struct {
+    uintptr_t ptr; /* 0: empty slot */
+    uint64_t size;
+    uint32_t site;
+    uint32_t epoch;
+} ls_ptr_entry_t;
+
+#define LS_PTR_SHARDS 256
+
+/* 0 on success, -1 when the kernel refuses memory for the tables. */
+LS_HIDDEN int ls_ptr_init(void);
+
+/* Insert p. Returns 0 when inserted, 1 when p was already present (a stale entry: the
+ * block was freed behind the shim's back, e.g. from a signal handler during a hook):
+ * it is replaced and its old contents are copied to *replaced; -1 when the shard
+ * could not grow (the allocation is then not recorded). */
+LS_HIDDEN int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
+                            ls_ptr_entry_t *replaced);
+
+/* Remove p. Returns 1 and fills *out when p was present, 0 when it was not. */
+LS_HIDDEN int ls_ptr_remove(uintptr_t p, ls_ptr_entry_t *out);
+
+/* Call fn for every live entry, one shard at a time under that shard's lock; fn must
+ * not allocate or take shard locks. */
+LS_HIDDEN void ls_ptr_foreach(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx);
+
+/* Number of live entries and bytes the table itself occupies (for the bench). */
+LS_HIDDEN uint64_t ls_ptr_count(void);
+LS_HIDDEN uint64_t ls_ptr_table_bytes(void);
+
+/* fork(): take every shard lock before, release in the parent, reset in the child. */
+LS_HIDDEN void ls_ptr_lock_all(void);
+LS_HIDDEN void ls_ptr_unlock_all(void);
+
+#endif /* LS_PTRTABLE_H */

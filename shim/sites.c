@@ -1,0 +1,280 @@
+/*
+ * sites.c — the site table (uthash over the shim's own pages) and per-thread blocks.
+ *
+ * Locking: sites_lock guards the uthash table and the id index (taken only when a
+ * thread meets a trace missing from its cache); threads_lock guards the lists of
+ * thread blocks. Only fork() holds both (sites_lock first).
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "sites.h"
+
+/* uthash must never allocate through the hooks, and must never exit() the program. */
+static int uthash_oom;
+#define uthash_malloc(sz) ls_pages_alloc(sz)
+#define uthash_free(ptr, sz) ls_pages_free((ptr), (sz))
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(obj) (uthash_oom = 1)
+#include <uthash.h>
+
+_Static_assert(sizeof(UT_hash_handle) <= sizeof(((ls_site_t *)0)->hh_opaque),
+               "ls_site_t.hh_opaque too small for UT_hash_handle");
+
+typedef struct {
+    UT_hash_handle hh;
+} site_handle_t;
+
+#define HH(site) (*(UT_hash_handle *)(site)->hh_opaque)
+
+static ls_spinlock_t sites_lock;
+static ls_site_t *sites_head; /* uthash head */
+static ls_site_t **site_index[LS_MAX_SITES / LS_COUNTER_CHUNK];
+static _Atomic uint32_t n_sites;
+static atomic_int degraded;
+
+static ls_spinlock_t threads_lock;
+static ls_thread_t *threads_all, *threads_free;
+static ls_thread_t shared_block_storage;
+static pthread_key_t thread_key;
+static __thread ls_thread_t *tls_block __attribute__((tls_model("initial-exec")));
+static __thread int tls_exited __attribute__((tls_model("initial-exec")));
+
+static void thread_exit(void *arg);
+
+int ls_sites_init(void)
+{
+    shared_block_storage.shared = 1;
+    shared_block_storage.next_all = NULL;
+    threads_all = &shared_block_storage;
+    if (pthread_key_create(&thread_key, thread_exit) != 0)
+        return -1;
+    return 0;
+}
+
+/* At thread exit the block goes back on the free list, for the next new thread to
+ * adopt: its counts stay valid, since snapshots only ever sum blocks. */
+static void thread_exit(void *arg)
+{
+    ls_thread_t *t = arg;
+    tls_block = NULL;
+    tls_exited = 1;
+    ls_spin_lock(&threads_lock);
+    t->next_free = threads_free;
+    threads_free = t;
+    ls_spin_unlock(&threads_lock);
+}
+
+static LS_NOINLINE ls_thread_t *thread_attach(void)
+{
+    if (tls_exited) /* past our TLS destructor: share one atomically-updated block */
+        return &shared_block_storage;
+    ls_spin_lock(&threads_lock);
+    ls_thread_t *t = threads_free;
+    if (t) {
+        threads_free = t->next_free;
+    } else {
+        t = ls_pages_alloc(sizeof *t);
+        if (t) {
+            t->next_all = threads_all;
+            threads_all = t;
+        }
+    }
+    ls_spin_unlock(&threads_lock);
+    if (!t)
+        return NULL;
+    /* A recycled block keeps its counters but not its cache of another thread's traces:
+     * those sites are still valid, so keeping it is harmless and saves the misses. */
+    tls_block = t;
+    pthread_setspecific(thread_key, t); /* key < PTHREAD_KEY_2NDLEVEL_SIZE: no malloc */
+    return t;
+}
+
+ls_thread_t *ls_thread_self(void)
+{
+    ls_thread_t *t = tls_block;
+    return LS_LIKELY(t != NULL) ? t : thread_attach();
+}
+
+static inline uint64_t hash_frames(const uintptr_t *frames, unsigned n)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ n;
+    for (unsigned i = 0; i < n; i++) {
+        h ^= frames[i];
+        h *= 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    return h ? h : 1;
+}
+
+static LS_NOINLINE ls_site_t *site_lookup_slow(const uintptr_t *frames, unsigned n, uint64_t h)
+{
+    ls_site_t *s = NULL;
+    size_t keylen = n * sizeof(uintptr_t);
+    ls_spin_lock(&sites_lock);
+    site_handle_t *found = NULL;
+    /* uthash finds by the hash value we computed, so the key bytes are hashed once. */
+    HASH_FIND_BYHASHVALUE(hh, (site_handle_t *)sites_head, frames, keylen, (unsigned)h, found);
+    if (found) {
+        s = (ls_site_t *)found;
+        goto out;
+    }
+    uint32_t id = atomic_load_explicit(&n_sites, memory_order_relaxed);
+    if (id >= LS_MAX_SITES)
+        goto fail;
+    ls_site_t ***chunk = &site_index[id / LS_COUNTER_CHUNK];
+    if (!*chunk && !(*chunk = ls_pages_alloc(LS_COUNTER_CHUNK * sizeof(ls_site_t *))))
+        goto fail;
+    s = ls_arena_alloc(sizeof *s + keylen);
+    if (!s)
+        goto fail;
+    memset(s, 0, sizeof *s);
+    s->hash = h;
+    s->id = id;
+    s->nframes = (uint16_t)n;
+    memcpy(s->frames, frames, keylen);
+    site_handle_t *head = (site_handle_t *)sites_head;
+    uthash_oom = 0;
+    HASH_ADD_KEYPTR_BYHASHVALUE(hh, head, s->frames, keylen, (unsigned)h,
+                                (site_handle_t *)s);
+    if (uthash_oom) {
+        s = NULL;
+        goto fail;
+    }
+    sites_head = (ls_site_t *)head;
+    (*chunk)[id % LS_COUNTER_CHUNK] = s;
+    atomic_store_explicit(&n_sites, id + 1, memory_order_release);
+out:
+    ls_spin_unlock(&sites_lock);
+    return s;
+fail:
+    atomic_store(&degraded, 1);
+    ls_spin_unlock(&sites_lock);
+    return NULL;
+}
+
+ls_site_t *ls_site_intern(ls_thread_t *t, const uintptr_t *frames, unsigned n)
+{
+    uint64_t h = hash_frames(frames, n);
+    unsigned slot = (unsigned)h & (LS_SITE_CACHE - 1);
+    ls_site_t *s = t->cache[slot].site;
+    if (LS_LIKELY(t->cache[slot].hash == h && s && s->nframes == n &&
+                  memcmp(s->frames, frames, n * sizeof(uintptr_t)) == 0))
+        return s;
+    s = site_lookup_slow(frames, n, h);
+    if (s && !t->shared) {
+        t->cache[slot].hash = h;
+        t->cache[slot].site = s;
+    }
+    return s;
+}
+
+static LS_NOINLINE ls_site_counters_t *counters_chunk_slow(ls_thread_t *t, uint32_t chunk)
+{
+    ls_site_counters_t *c = ls_pages_alloc(LS_COUNTER_CHUNK * sizeof *c);
+    if (!c) {
+        atomic_store(&degraded, 1);
+        return NULL;
+    }
+    ls_site_counters_t *expected = NULL;
+    if (!__atomic_compare_exchange_n(&t->chunks[chunk], &expected, c, 0, __ATOMIC_RELEASE,
+                                     __ATOMIC_ACQUIRE)) {
+        ls_pages_free(c, LS_COUNTER_CHUNK * sizeof *c);
+        c = expected;
+    }
+    return c;
+}
+
+static inline ls_site_counters_t *counters_of(ls_thread_t *t, uint32_t site)
+{
+    ls_site_counters_t *c = __atomic_load_n(&t->chunks[site / LS_COUNTER_CHUNK], __ATOMIC_ACQUIRE);
+    if (LS_UNLIKELY(!c) && !(c = counters_chunk_slow(t, site / LS_COUNTER_CHUNK)))
+        return NULL;
+    return &c[site % LS_COUNTER_CHUNK];
+}
+
+/* Owner-only increment: a relaxed load and store (no locked instruction); the shared
+ * block of exiting threads needs a real atomic add. */
+#define BUMP(t, field, v)                                                                          \
+    do {                                                                                           \
+        if (LS_LIKELY(!(t)->shared))                                                               \
+            __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED);                           \
+        else                                                                                       \
+            __atomic_fetch_add(&(field), (v), __ATOMIC_RELAXED);                                   \
+    } while (0)
+
+void ls_count_alloc(ls_thread_t *t, uint32_t site, uint64_t bytes)
+{
+    ls_site_counters_t *c = counters_of(t, site);
+    BUMP(t, t->alloc_calls, 1);
+    if (LS_LIKELY(c != NULL)) {
+        BUMP(t, c->alloc_count, 1);
+        BUMP(t, c->alloc_bytes, bytes);
+    }
+}
+
+void ls_count_free(ls_thread_t *t, uint32_t site)
+{
+    ls_site_counters_t *c = counters_of(t, site);
+    BUMP(t, t->free_calls, 1);
+    if (LS_LIKELY(c != NULL))
+        BUMP(t, c->free_count, 1);
+}
+
+uint32_t ls_sites_count(void)
+{
+    return atomic_load_explicit(&n_sites, memory_order_acquire);
+}
+
+ls_site_t *ls_site_by_id(uint32_t id)
+{
+    if (id >= ls_sites_count())
+        return NULL;
+    return site_index[id / LS_COUNTER_CHUNK][id % LS_COUNTER_CHUNK];
+}
+
+void ls_site_totals(uint32_t id, ls_site_counters_t *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    ls_spin_lock(&threads_lock);
+    for (ls_thread_t *t = threads_all; t; t = t->next_all) {
+        ls_site_counters_t *c = __atomic_load_n(&t->chunks[id / LS_COUNTER_CHUNK], __ATOMIC_ACQUIRE);
+        if (!c)
+            continue;
+        c += id % LS_COUNTER_CHUNK;
+        sum->alloc_count += __atomic_load_n(&c->alloc_count, __ATOMIC_RELAXED);
+        sum->alloc_bytes += __atomic_load_n(&c->alloc_bytes, __ATOMIC_RELAXED);
+        sum->free_count += __atomic_load_n(&c->free_count, __ATOMIC_RELAXED);
+    }
+    ls_spin_unlock(&threads_lock);
+}
+
+void ls_thread_totals(uint64_t *alloc_calls, uint64_t *free_calls)
+{
+    uint64_t a = 0, f = 0;
+    ls_spin_lock(&threads_lock);
+    for (ls_thread_t *t = threads_all; t; t = t->next_all) {
+        a += __atomic_load_n(&t->alloc_calls, __ATOMIC_RELAXED);
+        f += __atomic_load_n(&t->free_calls, __ATOMIC_RELAXED);
+    }
+    ls_spin_unlock(&threads_lock);
+    *alloc_calls = a;
+    *free_calls = f;
+}
+
+int ls_sites_degraded(void)
+{
+    return atomic_load(&degraded);
+}
+
+void ls_sites_lock_all(void)
+{
+    ls_spin_lock(&sites_lock);
+    ls_spin_lock(&threads_lock);
+}
+
+void ls_sites_unlock_all(void)
+{
+    ls_spin_unlock(&threads_lock);
+    ls_spin_unlock(&sites_lock);
+}

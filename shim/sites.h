@@ -1,0 +1,72 @@
+/*
+ * sites.h — call sites (distinct traces) and the per-thread state that makes finding
+ * one cheap: a direct-mapped cache of recent traces, and per-site counters that only
+ * their thread writes (summed at snapshot time), so no two threads share a hot line.
+ */
+#ifndef LS_SITES_H
+#define LS_SITES_H
+
+#include <stdint.h>
+
+#include "common.h"
+
+typedef struct ls_site ls_site_t;
+struct ls_site {
+    void *hh_opaque[7]; /* uthash handle (UT_hash_handle); sites.c checks the size */
+    uint64_t hash;
+    uint32_t id;
+    uint16_t nframes;
+    uintptr_t frames[]; /* innermost first */
+};
+
+/* Per thread, per site counters. Written only by the owning thread (relaxed stores),
+ * read by the snapshot writer. */
+typedef struct {
+    uint64_t alloc_count, alloc_bytes, free_count;
+} ls_site_counters_t;
+
+#define LS_SITE_CACHE 512
+#define LS_COUNTER_CHUNK 1024
+#define LS_MAX_SITES (1u << 22)
+#define LS_COUNTER_CHUNKS (LS_MAX_SITES / LS_COUNTER_CHUNK)
+
+typedef struct ls_thread ls_thread_t;
+struct ls_thread {
+    ls_thread_t *next_all; /* every block ever made; never freed, recycled at thread exit */
+    ls_thread_t *next_free;
+    int shared; /* the block of threads past their TLS destructor: updated atomically */
+    uint64_t alloc_calls, free_calls;
+    struct {
+        uint64_t hash;
+        ls_site_t *site;
+    } cache[LS_SITE_CACHE];
+    ls_site_counters_t *chunks[LS_COUNTER_CHUNKS];
+};
+
+/* Set up the site table and the thread-exit key. 0, or -1 when out of memory. */
+LS_HIDDEN int ls_sites_init(void);
+
+/* The calling thread's block (made or recycled on first use); NULL if out of memory. */
+LS_HIDDEN ls_thread_t *ls_thread_self(void);
+
+/* The site for this trace, created on first sight. NULL when the table cannot grow. */
+LS_HIDDEN ls_site_t *ls_site_intern(ls_thread_t *t, const uintptr_t *frames, unsigned n);
+
+/* Add to a site's counters from thread t (never NULL-returning: when the chunk for a
+ * new id cannot be mapped, the counts are dropped and ls_sites_degraded() turns true). */
+LS_HIDDEN void ls_count_alloc(ls_thread_t *t, uint32_t site, uint64_t bytes);
+LS_HIDDEN void ls_count_free(ls_thread_t *t, uint32_t site);
+
+/* Number of sites, the site with id `id` (NULL beyond), and the counters summed
+ * over all threads. */
+LS_HIDDEN uint32_t ls_sites_count(void);
+LS_HIDDEN ls_site_t *ls_site_by_id(uint32_t id);
+LS_HIDDEN void ls_site_totals(uint32_t id, ls_site_counters_t *sum);
+LS_HIDDEN void ls_thread_totals(uint64_t *alloc_calls, uint64_t *free_calls);
+LS_HIDDEN int ls_sites_degraded(void);
+
+/* fork(): hold the sites and threads locks across it; the child resets them. */
+LS_HIDDEN void ls_sites_lock_all(void);
+LS_HIDDEN void ls_sites_unlock_all(void);
+
+#endif /* LS_SITES_H */

@@ -1,0 +1,578 @@
+/*
+ * snapshot.c — the snapshot writer (format: docs/format.md) and the worker thread.
+ *
+ * The writer runs with ls_guard set and never calls the hooked allocator: its buffer
+ * is static (guarded by snapshot_lock), its scratch tables come from mmap, its
+ * numbers are encoded by hand. Files are written to ".<name>.tmp" (O_EXCL|O_NOFOLLOW,
+ * mode 0600) and renamed into place without replacing anything.
+ *
+ * Locking: snapshot_lock is the outermost shim lock; while holding it the writer takes
+ * the modules lock, then pointer-table shard locks one at a time, then the threads lock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "modules.h"
+#include "ptrtable.h"
+#include "sites.h"
+#include "snapshot.h"
+
+#define TAG_HEADER 1
+#define TAG_MODULE 2
+#define TAG_AGE_EDGES 3
+#define TAG_SITE 4
+#define TAG_END 0xFFFF
+#define FORMAT_VERSION 1
+
+static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t seq;                /* files written by this process (names) */
+static _Atomic uint64_t written;    /* snapshots written, fork-inherited (epochs) */
+static int exit_done;
+static int output_failed;
+
+/* ---- a write buffer with a running FNV-1a checksum ------------------------------ */
+
+typedef struct {
+    int fd;
+    int error; /* errno of the first failed write */
+    uint32_t fnv;
+    size_t used;
+    uint8_t data[1 << 16];
+} writer_t;
+
+static writer_t out;
+
+static void w_flush(writer_t *w)
+{
+    size_t off = 0;
+    while (off < w->used && !w->error) {
+        ssize_t n = write(w->fd, w->data + off, w->used - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            w->error = n < 0 ? errno : EIO;
+        else
+            off += (size_t)n;
+    }
+    w->used = 0;
+}
+
+static void w_bytes(writer_t *w, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) {
+        w->fnv = (w->fnv ^ b[i]) * 16777619u;
+    }
+    while (n) {
+        if (w->used == sizeof w->data)
+            w_flush(w);
+        size_t k = sizeof w->data - w->used;
+        if (k > n)
+            k = n;
+        memcpy(w->data + w->used, b, k);
+        w->used += k;
+        b += k;
+        n -= k;
+    }
+}
+
+static void w_u8(writer_t *w, uint8_t v) { w_bytes(w, &v, 1); }
+static void w_u16(writer_t *w, uint16_t v) { uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)}; w_bytes(w, b, 2); }
+static void w_u32(writer_t *w, uint32_t v)
+{
+    uint8_t b[4];
+    for (int i = 0; i < 4; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    w_bytes(w, b, 4);
+}
+static void w_u64(writer_t *w, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    w_bytes(w, b, 8);
+}
+static void w_str16(writer_t *w, const char *s, size_t n)
+{
+    if (n > 255)
+        n = 255;
+    w_u16(w, (uint16_t)n);
+    w_bytes(w, s, n);
+}
+static void w_record(writer_t *w, uint16_t tag, uint64_t len)
+{
+    w_u16(w, tag);
+    w_u32(w, (uint32_t)len);
+}
+
+/* ---- aggregation of live allocations per site and birth bucket ------------------ */
+
+typedef struct {
+    uint64_t bytes, count;
+} pair_t;
+
+typedef struct {
+    pair_t *live;   /* per site */
+    pair_t *age;    /* per site x LS_AGE_BUCKETS, or NULL when too many sites */
+    uint32_t n_sites;
+    uint64_t epochs; /* E: buckets cover [0, E) */
+    uint32_t buckets;
+    uint64_t untracked_bytes, untracked_count;
+} aggregate_t;
+
+static inline uint32_t bucket_of(const aggregate_t *a, uint64_t e)
+{
+    if (e >= a->epochs)
+        return a->buckets - 1;
+    return (uint32_t)(((e + 1) * a->buckets + a->epochs - 1) / a->epochs - 1);
+}
+
+static void aggregate_entry(const ls_ptr_entry_t *e, void *ctx)
+{
+    aggregate_t *a = ctx;
+    if (e->site >= a->n_sites) { /* a site created after we sized the tables */
+        a->untracked_bytes += e->size;
+        a->untracked_count++;
+        return;
+    }
+    a->live[e->site].bytes += e->size;
+    a->live[e->site].count++;
+    if (a->age) {
+        pair_t *p = &a->age[(size_t)e->site * LS_AGE_BUCKETS + bucket_of(a, e->epoch)];
+        p->bytes += e->size;
+        p->count++;
+    }
+}
+
+/* ---- files ---------------------------------------------------------------------- */
+
+static void append(char *dst, size_t cap, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    if (*len + n >= cap)
+        n = cap - 1 - *len;
+    memcpy(dst + *len, s, n);
+    *len += n;
+    dst[*len] = 0;
+}
+
+static void append_u64(char *dst, size_t cap, size_t *len, uint64_t v, int width)
+{
+    char tmp[24];
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n < width)
+        tmp[n++] = '0';
+    char s[24];
+    for (int i = 0; i < n; i++)
+        s[i] = tmp[n - 1 - i];
+    s[n] = 0;
+    append(dst, cap, len, s);
+}
+
+/* mkdir -p, each created level 0700. Returns an O_DIRECTORY fd or -1 (errno set). */
+static int open_out_dir(const char *dir)
+{
+    char path[4096];
+    size_t n = strnlen(dir, sizeof path - 1);
+    memcpy(path, dir, n);
+    path[n] = 0;
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != 0)
+            continue;
+        char c = path[i];
+        path[i] = 0;
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            return -1;
+        path[i] = c;
+    }
+    return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rss_bytes(void)
+{
+    char buf[128];
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *p = buf;
+    while (*p && *p != ' ')
+        p++;
+    uint64_t pages = 0;
+    while (*p == ' ')
+        p++;
+    while (*p >= '0' && *p <= '9')
+        pages = pages * 10 + (uint64_t)(*p++ - '0');
+    return pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static uint64_t start_mono;
+
+/* Write the snapshot body to out.fd. Called with snapshot_lock held. */
+static void write_body(const char *label, uint64_t this_seq)
+{
+    writer_t *w = &out;
+    w->fnv = 2166136261u;
+    w->used = 0;
+    w->error = 0;
+
+    uint64_t step, is_marked, untr_count, untr_bytes, current, peak, allocs, frees;
+    ls_engine_header_figures(&step, &is_marked, &untr_count, &untr_bytes);
+    uint64_t epoch = ls_engine_epoch();
+
+    aggregate_t a = {0};
+    a.n_sites = ls_sites_count();
+    uint64_t e32 = epoch > UINT32_MAX - 1 ? UINT32_MAX - 1 : epoch;
+    a.epochs = e32 + 1;
+    a.buckets = a.epochs < LS_AGE_BUCKETS ? (uint32_t)a.epochs : LS_AGE_BUCKETS;
+    size_t live_sz = ((size_t)a.n_sites + 1) * sizeof(pair_t);
+    size_t age_sz = ((size_t)a.n_sites + 1) * LS_AGE_BUCKETS * sizeof(pair_t);
+    a.live = ls_pages_alloc(live_sz);
+    a.age = a.n_sites <= 262144 ? ls_pages_alloc(age_sz) : NULL;
+    if (!a.live) {
+        w->error = ENOMEM;
+        ls_pages_free(a.age, age_sz);
+        return;
+    }
+    ls_ptr_foreach(aggregate_entry, &a);
+    ls_engine_traced(&current, &peak);
+    ls_thread_totals(&allocs, &frees);
+    untr_count += a.untracked_count;
+    untr_bytes += a.untracked_bytes;
+
+    /* preamble */
+    w_bytes(w, "LSCOPE\r\n", 8);
+    w_u32(w, FORMAT_VERSION);
+    w_u32(w, 0);
+
+    /* HEADER */
+    char lab[40];
+    ls_sanitise_label(lab, sizeof lab, label);
+    size_t lab_len = strlen(lab), prog_len = strlen(ls_config.prog), exe_len = strnlen(ls_config.exe, 255);
+    w_record(w, TAG_HEADER, 18 * 8 + 6 + lab_len + prog_len + exe_len);
+    w_u64(w, (uint64_t)getpid());
+    w_u64(w, (uint64_t)getppid());
+    w_u64(w, this_seq);
+    w_u64(w, step);
+    w_u64(w, is_marked);
+    w_u64(w, epoch);
+    w_u64(w, now_ns(CLOCK_REALTIME));
+    w_u64(w, now_ns(CLOCK_MONOTONIC));
+    w_u64(w, start_mono);
+    w_u64(w, rss_bytes());
+    w_u64(w, current);
+    w_u64(w, peak);
+    w_u64(w, allocs);
+    w_u64(w, frees);
+    w_u64(w, ls_config.frames);
+    w_u64(w, (atomic_load(&ls_state) == LS_DISABLED ? 1u : 0u) | (untr_count ? 2u : 0u));
+    w_u64(w, untr_count);
+    w_u64(w, untr_bytes);
+    w_str16(w, lab, lab_len);
+    w_str16(w, ls_config.prog, prog_len);
+    w_str16(w, ls_config.exe, exe_len);
+
+    /* MODULE records */
+    ls_modules_refresh();
+    ls_modules_lock();
+    for (ls_module_t *m = ls_modules_list(); m; m = m->next) {
+        w_record(w, TAG_MODULE, 4 * 8 + 1 + m->build_id_len + 2 + m->path_len);
+        w_u64(w, m->start);
+        w_u64(w, m->end);
+        w_u64(w, m->bias);
+        w_u64(w, m->flags);
+        w_u8(w, m->build_id_len);
+        w_bytes(w, m->build_id, m->build_id_len);
+        w_u16(w, m->path_len);
+        w_bytes(w, m->path, m->path_len);
+    }
+    ls_modules_unlock();
+
+    /* AGE_EDGES */
+    w_record(w, TAG_AGE_EDGES, 4 + 8ull * (a.buckets + 1));
+    w_u32(w, a.buckets + 1);
+    for (uint32_t i = 0; i <= a.buckets; i++)
+        w_u64(w, i * a.epochs / a.buckets);
+
+    /* SITE records */
+    for (uint32_t id = 0; id < a.n_sites; id++) {
+        ls_site_t *s = ls_site_by_id(id);
+        if (!s)
+            continue;
+        ls_site_counters_t tot;
+        ls_site_totals(id, &tot);
+        uint16_t nage = 0;
+        const pair_t *age = a.age ? &a.age[(size_t)id * LS_AGE_BUCKETS] : NULL;
+        for (uint32_t b = 0; age && b < a.buckets; b++)
+            nage += age[b].count != 0;
+        w_record(w, TAG_SITE, 4 + 2 + 2 + 5 * 8 + 8ull * s->nframes + 18ull * nage);
+        w_u32(w, id);
+        w_u16(w, s->nframes);
+        w_u16(w, nage);
+        w_u64(w, a.live[id].bytes);
+        w_u64(w, a.live[id].count);
+        w_u64(w, tot.alloc_count);
+        w_u64(w, tot.alloc_bytes);
+        w_u64(w, tot.free_count);
+        for (unsigned f = 0; f < s->nframes; f++)
+            w_u64(w, s->frames[f]);
+        for (uint32_t b = 0; age && b < a.buckets; b++) {
+            if (!age[b].count)
+                continue;
+            w_u16(w, (uint16_t)b);
+            w_u64(w, age[b].bytes);
+            w_u64(w, age[b].count);
+        }
+    }
+
+    /* END */
+    uint32_t sum = w->fnv; /* FNV-1a of every byte before END's tag */
+    w_record(w, TAG_END, 12);
+    w_u64(w, a.n_sites);
+    w_u32(w, sum);
+    w_flush(w);
+    ls_pages_free(a.live, live_sz);
+    ls_pages_free(a.age, age_sz);
+}
+
+static void report_output_failure(const char *what, int err)
+{
+    if (output_failed)
+        return;
+    output_failed = 1;
+    char why[600];
+    snprintf(why, sizeof why, "cannot %s snapshot in %.400s: %s", what, ls_config.out_dir, strerror(err));
+    ls_engine_fail(why);
+}
+
+/* Write one snapshot file. Called with snapshot_lock held and ls_guard set. */
+static int take_locked(const char *label)
+{
+    if (output_failed || exit_done)
+        return -1;
+    int dfd = open_out_dir(ls_config.out_dir);
+    if (dfd < 0) {
+        report_output_failure("create the directory for the", errno);
+        return -1;
+    }
+    char lab[40], name[256], tmp[300];
+    ls_sanitise_label(lab, sizeof lab, label);
+    uint64_t this_seq = seq + 1;
+    size_t tl = 0;
+    append(tmp, sizeof tmp, &tl, ".");
+    append(tmp, sizeof tmp, &tl, ls_config.prog);
+    append(tmp, sizeof tmp, &tl, ".");
+    append_u64(tmp, sizeof tmp, &tl, (uint64_t)getpid(), 0);
+    append(tmp, sizeof tmp, &tl, ".tmp");
+    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) { /* left by a crashed earlier process of this pid */
+        unlinkat(dfd, tmp, 0);
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    }
+    if (fd < 0) {
+        int err = errno;
+        close(dfd);
+        report_output_failure("create a", err);
+        return -1;
+    }
+    out.fd = fd;
+    write_body(label, this_seq);
+    int err = out.error;
+    if (close(fd) != 0 && !err)
+        err = errno;
+    if (err) {
+        unlinkat(dfd, tmp, 0);
+        close(dfd);
+        report_output_failure("write a", err);
+        return -1;
+    }
+    /* Never replace a file: an earlier process with the same pid may have left one. */
+    for (int attempt = 0; attempt < 1000; attempt++, this_seq++) {
+        size_t nl = 0;
+        append(name, sizeof name, &nl, ls_config.prog);
+        append(name, sizeof name, &nl, ".");
+        append_u64(name, sizeof name, &nl, (uint64_t)getpid(), 0);
+        append(name, sizeof name, &nl, ".");
+        append_u64(name, sizeof name, &nl, this_seq, 6);
+        append(name, sizeof name, &nl, ".");
+        append(name, sizeof name, &nl, lab);
+        append(name, sizeof name, &nl, ".lss");
+        int r = renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE);
+        if (r != 0 && (errno == EINVAL || errno == ENOSYS)) { /* no NOREPLACE on this fs */
+            r = linkat(dfd, tmp, dfd, name, 0);
+            if (r == 0)
+                unlinkat(dfd, tmp, 0);
+        }
+        if (r == 0) {
+            seq = this_seq;
+            atomic_fetch_add(&written, 1);
+            close(dfd);
+            return 0;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    err = errno;
+    unlinkat(dfd, tmp, 0);
+    close(dfd);
+    report_output_failure("name a", err);
+    return -1;
+}
+
+int ls_snapshot_take(const char *label)
+{
+    if (atomic_load(&ls_state) != LS_READY)
+        return -1;
+    ls_guard++;
+    pthread_mutex_lock(&snapshot_lock);
+    int r = take_locked(label);
+    pthread_mutex_unlock(&snapshot_lock);
+    ls_guard--;
+    return r;
+}
+
+void ls_snapshot_exit(void)
+{
+    pthread_mutex_lock(&snapshot_lock);
+    if (!exit_done) {
+        take_locked("exit");
+        exit_done = 1;
+    }
+    pthread_mutex_unlock(&snapshot_lock);
+}
+
+uint64_t ls_snapshot_count(void)
+{
+    return atomic_load_explicit(&written, memory_order_relaxed);
+}
+
+void ls_snapshot_lock(void)
+{
+    pthread_mutex_lock(&snapshot_lock);
+}
+
+void ls_snapshot_unlock(void)
+{
+    pthread_mutex_unlock(&snapshot_lock);
+}
+
+void ls_snapshot_init(void)
+{
+    start_mono = now_ns(CLOCK_MONOTONIC);
+}
+
+/* ---- the worker: snapshots on LEAKSCOPE_SIGNAL and on the timer ------------------ */
+
+static sem_t wake;
+static atomic_int signal_pending;
+static atomic_int worker_running;
+
+static void on_snapshot_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    atomic_store(&signal_pending, 1);
+    sem_post(&wake); /* async-signal-safe */
+    errno = saved;
+}
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    ls_guard = 1; /* whatever this thread does is the shim's own */
+    uint64_t interval_ns = ls_config.interval_ms * 1000000ull;
+    uint64_t next = now_ns(CLOCK_MONOTONIC) + interval_ns;
+    for (;;) {
+        int timed_out = 0;
+        if (interval_ns) {
+            struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
+            if (sem_clockwait(&wake, CLOCK_MONOTONIC, &ts) != 0)
+                timed_out = errno == ETIMEDOUT;
+        } else if (sem_wait(&wake) != 0) {
+            continue;
+        }
+        if (atomic_load(&ls_state) != LS_READY)
+            break;
+        if (atomic_exchange(&signal_pending, 0))
+            ls_snapshot_take("signal");
+        if (timed_out || (interval_ns && now_ns(CLOCK_MONOTONIC) >= next)) {
+            ls_snapshot_take("timer");
+            uint64_t now = now_ns(CLOCK_MONOTONIC);
+            do
+                next += interval_ns;
+            while (next <= now);
+        }
+    }
+    atomic_store(&worker_running, 0);
+    return NULL;
+}
+
+void ls_snapshot_start_worker(void)
+{
+    if (atomic_load(&ls_state) != LS_READY || (!ls_config.signal && !ls_config.interval_ms))
+        return;
+    if (atomic_exchange(&worker_running, 1))
+        return;
+    ls_guard++;
+    sem_init(&wake, 0, 0);
+    if (ls_config.signal) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_snapshot_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(ls_config.signal, &sa, NULL);
+    }
+    /* The worker blocks every signal, so the program's signals keep going to its own
+     * threads exactly as before. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t tid;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    int r = pthread_create(&tid, &attr, worker_main, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r != 0) {
+        atomic_store(&worker_running, 0);
+        ls_log("cannot start its snapshot thread (%s); timer and signal snapshots are off", strerror(r));
+    } else {
+        pthread_setname_np(tid, "leakscope");
+    }
+    ls_guard--;
+}
+
+void ls_snapshot_after_fork(void)
+{
+    seq = 0;
+    exit_done = 0;
+    atomic_store(&worker_running, 0);
+    atomic_store(&signal_pending, 0);
+    ls_snapshot_start_worker();
+}

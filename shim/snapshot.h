@@ -1,0 +1,32 @@
+/*
+ * snapshot.h — writing snapshot files (docs/format.md) without allocating through the
+ * hooks, and the worker thread that writes them on LEAKSCOPE_SIGNAL and on the timer
+ * (never from inside a signal handler, which may have interrupted malloc).
+ */
+#ifndef LS_SHIM_SNAPSHOT_H
+#define LS_SHIM_SNAPSHOT_H
+
+#include <stdint.h>
+
+#include "common.h"
+
+LS_HIDDEN void ls_snapshot_init(void);
+/* Install the LEAKSCOPE_SIGNAL handler and start the worker thread when a signal or an
+ * interval is configured. Called from the library constructor (the C library is fully
+ * up then) and in a forked child. */
+LS_HIDDEN void ls_snapshot_start_worker(void);
+/* Snapshots written by this process so far (the birth epoch when nothing is marked). */
+LS_HIDDEN uint64_t ls_snapshot_count(void);
+/* The exit snapshot: written once; later requests are ignored. */
+LS_HIDDEN void ls_snapshot_exit(void);
+LS_HIDDEN void ls_snapshot_lock(void);
+LS_HIDDEN void ls_snapshot_unlock(void);
+/* In a forked child: its own sequence numbers, pid and worker. */
+LS_HIDDEN void ls_snapshot_after_fork(void);
+
+/* Keep [A-Za-z0-9_+-] of a label (others become '_'), at most 32 characters. */
+LS_HIDDEN void ls_sanitise_label(char *dst, size_t cap, const char *label);
+LS_HIDDEN void ls_engine_header_figures(uint64_t *step, uint64_t *is_marked, uint64_t *untr_count,
+                                        uint64_t *untr_bytes);
+
+#endif /* LS_SHIM_SNAPSHOT_H */
