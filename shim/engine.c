@@ -28,8 +28,12 @@ atomic_int ls_state = LS_UNINIT;
 ls_config_t ls_config;
 __thread int ls_guard __attribute__((tls_model("initial-exec")));
 
-/* Traced bytes: one shared counter, so that the peak is exact (as tracemalloc's). Kept
- * on its own cache line. */
+/* Traced bytes. While one thread allocates, every change goes to this shared counter
+ * and the peak is exact. With several threads, each keeps its changes in its own block
+ * (traced_pending) and adds them here once they pass LS_TRACED_SLACK either way, so
+ * threads do not fight over one cache line on every call: the current figure stays
+ * exact (pending amounts are summed when read), and the peak can read low by at most
+ * LS_TRACED_SLACK per other thread. */
 static struct {
     _Atomic uint64_t current;
     _Atomic uint64_t peak;
@@ -309,19 +313,39 @@ static inline uint32_t current_epoch32(void)
     return e > UINT32_MAX ? UINT32_MAX : (uint32_t)e;
 }
 
-static inline void traced_add(uint64_t n)
+#define LS_TRACED_SLACK (256 * 1024)
+
+static inline void traced_shared_add(int64_t n)
 {
-    uint64_t cur = atomic_fetch_add_explicit(&traced.current, n, memory_order_relaxed) + n;
+    uint64_t cur = atomic_fetch_add_explicit(&traced.current, (uint64_t)n, memory_order_relaxed) + (uint64_t)n;
     uint64_t peak = atomic_load_explicit(&traced.peak, memory_order_relaxed);
-    while (cur > peak &&
+    while (n > 0 && cur > peak &&
            !atomic_compare_exchange_weak_explicit(&traced.peak, &peak, cur, memory_order_relaxed,
                                                   memory_order_relaxed))
         ;
 }
 
-static inline void traced_sub(uint64_t n)
+static inline void traced_change(ls_thread_t *t, int64_t n)
 {
-    atomic_fetch_sub_explicit(&traced.current, n, memory_order_relaxed);
+    if (LS_LIKELY(t && !t->shared && ls_threads_multi())) {
+        int64_t p = t->traced_pending + n;
+        if (LS_LIKELY(p < LS_TRACED_SLACK && p > -LS_TRACED_SLACK)) {
+            __atomic_store_n(&t->traced_pending, p, __ATOMIC_RELAXED);
+            return;
+        }
+        __atomic_store_n(&t->traced_pending, 0, __ATOMIC_RELAXED);
+        n = p;
+    } else if (t && t->traced_pending) { /* back to one thread: settle what is pending */
+        n += __atomic_exchange_n(&t->traced_pending, 0, __ATOMIC_RELAXED);
+    }
+    traced_shared_add(n);
+}
+
+void ls_engine_thread_exit(ls_thread_t *t)
+{
+    int64_t p = __atomic_exchange_n(&t->traced_pending, 0, __ATOMIC_RELAXED);
+    if (p)
+        traced_shared_add(p);
 }
 
 static LS_NOINLINE void record_untracked(uint64_t size)
@@ -332,16 +356,23 @@ static LS_NOINLINE void record_untracked(uint64_t size)
         ls_engine_fail("its site table cannot grow (out of memory)");
 }
 
-void ls_record_alloc(void *p, size_t size)
+void ls_record_alloc(void *p, size_t size, ls_caller_t caller)
 {
     ls_thread_t *t = ls_thread_self();
     if (LS_UNLIKELY(!t))
         return ls_engine_fail("cannot allocate its per-thread table (out of memory)");
     uintptr_t frames[LS_MAX_FRAMES];
-    unsigned n = ls_unwind_capture(frames, ls_config.frames);
-    ls_site_t *site = ls_site_intern(t, frames, n);
-    if (LS_UNLIKELY(!site))
-        return record_untracked(size);
+    void **memo;
+    unsigned n = ls_unwind_capture(frames, ls_config.frames, t->shared ? NULL : &t->stack_cache,
+                                   caller, &memo);
+    ls_site_t *site = memo ? *memo : NULL;
+    if (!site) {
+        site = ls_site_intern(t, frames, n);
+        if (LS_UNLIKELY(!site))
+            return record_untracked(size);
+        if (memo)
+            *memo = site;
+    }
     ls_ptr_entry_t stale;
     int r = ls_ptr_insert((uintptr_t)p, size, site->id, current_epoch32(), &stale);
     if (LS_UNLIKELY(r != 0)) {
@@ -349,10 +380,10 @@ void ls_record_alloc(void *p, size_t size)
             return ls_engine_fail("its table of live allocations cannot grow (out of memory)");
         /* The block was freed behind our back (by a signal handler inside a hook). */
         ls_count_free(t, stale.site);
-        traced_sub(stale.size);
+        traced_change(t, -(int64_t)stale.size);
     }
     ls_count_alloc(t, site->id, size);
-    traced_add(size);
+    traced_change(t, (int64_t)size);
 }
 
 int ls_record_free(void *p)
@@ -381,14 +412,14 @@ void ls_record_release(const ls_ptr_entry_t *old)
     ls_thread_t *t = ls_thread_self();
     if (LS_LIKELY(t != NULL))
         ls_count_free(t, old->site);
-    traced_sub(old->size);
+    traced_change(t, -(int64_t)old->size);
 }
 
 /* ---- figures ------------------------------------------------------------------- */
 
 void ls_engine_traced(uint64_t *current, uint64_t *peak)
 {
-    *current = atomic_load(&traced.current);
+    *current = atomic_load(&traced.current) + (uint64_t)ls_threads_pending();
     *peak = atomic_load(&traced.peak);
     if (*peak < *current)
         *peak = *current;
@@ -396,7 +427,9 @@ void ls_engine_traced(uint64_t *current, uint64_t *peak)
 
 void ls_engine_reset_peak(void)
 {
-    atomic_store(&traced.peak, atomic_load(&traced.current));
+    uint64_t current, peak;
+    ls_engine_traced(&current, &peak);
+    atomic_store(&traced.peak, current);
 }
 
 void ls_engine_mark(uint64_t step)

@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "ptrtable.h"
+#include "unwind.h"
 
 enum { LS_UNINIT = 0, LS_INITIALIZING, LS_READY, LS_DISABLED };
 
@@ -41,8 +42,8 @@ LS_HIDDEN int ls_engine_init_with(const ls_config_t *cfg);
 LS_HIDDEN void ls_config_from_env(ls_config_t *cfg, char *const *envp);
 
 /* Record a successful allocation of `size` requested bytes at p, charged to the
- * caller's trace. Call with ls_guard set. */
-LS_HIDDEN void ls_record_alloc(void *p, size_t size);
+ * caller's trace (`caller`: see LS_CALLER). Call with ls_guard set. */
+LS_HIDDEN void ls_record_alloc(void *p, size_t size, ls_caller_t caller);
 /* Forget p before the real free. Returns 1 when p was tracked. Call with ls_guard set. */
 LS_HIDDEN int ls_record_free(void *p);
 /* realloc: take p's entry out before the real call (returns 1 when tracked); after a

@@ -64,10 +64,10 @@ static inline void leave(void)
 }
 
 /* Record p (non-NULL) without disturbing errno. */
-static inline void track(void *p, size_t size)
+static inline void track(void *p, size_t size, ls_caller_t caller)
 {
     int saved = errno;
-    ls_record_alloc(p, size);
+    ls_record_alloc(p, size, caller);
     errno = saved;
 }
 
@@ -77,7 +77,7 @@ LS_EXPORT void *malloc(size_t size)
         return __libc_malloc(size);
     void *p = __libc_malloc(size);
     if (LS_LIKELY(p != NULL))
-        track(p, size);
+        track(p, size, LS_CALLER());
     leave();
     return p;
 }
@@ -103,7 +103,7 @@ LS_EXPORT void *calloc(size_t n, size_t size)
         return __libc_calloc(n, size);
     void *p = __libc_calloc(n, size);
     if (LS_LIKELY(p != NULL))
-        track(p, n * size); /* cannot overflow: calloc checked it */
+        track(p, n * size, LS_CALLER()); /* cannot overflow: calloc checked it */
     leave();
     return p;
 }
@@ -121,7 +121,7 @@ LS_EXPORT void *realloc(void *p, size_t size)
     if (q) {
         if (tracked)
             ls_record_release(&old);
-        ls_record_alloc(q, size); /* reborn: charged to this caller, at this epoch */
+        ls_record_alloc(q, size, LS_CALLER()); /* reborn: charged to this caller, at this epoch */
     } else if (p && size == 0) {
         if (tracked) /* glibc freed p and returned NULL */
             ls_record_release(&old);
@@ -143,26 +143,27 @@ LS_EXPORT void *reallocarray(void *p, size_t n, size_t size)
     return realloc(p, bytes);
 }
 
-static inline void *aligned(size_t alignment, size_t size, void *(*real)(size_t, size_t))
+static inline void *aligned(size_t alignment, size_t size, void *(*real)(size_t, size_t),
+                           ls_caller_t caller)
 {
     if (!enter())
         return real(alignment, size);
     void *p = real(alignment, size);
     if (p)
-        track(p, size);
+        track(p, size, caller);
     leave();
     return p;
 }
 
 LS_EXPORT void *memalign(size_t alignment, size_t size)
 {
-    return aligned(alignment, size, __libc_memalign);
+    return aligned(alignment, size, __libc_memalign, LS_CALLER());
 }
 
 /* glibc 2.36 defines aligned_alloc as an alias of memalign. */
 LS_EXPORT void *aligned_alloc(size_t alignment, size_t size)
 {
-    return aligned(alignment, size, __libc_memalign);
+    return aligned(alignment, size, __libc_memalign, LS_CALLER());
 }
 
 LS_EXPORT int posix_memalign(void **out, size_t alignment, size_t size)
@@ -173,7 +174,7 @@ LS_EXPORT int posix_memalign(void **out, size_t alignment, size_t size)
         return real_posix_memalign(out, alignment, size);
     int r = real_posix_memalign(out, alignment, size);
     if (r == 0)
-        track(*out, size);
+        track(*out, size, LS_CALLER());
     leave();
     return r;
 }
@@ -184,7 +185,7 @@ LS_EXPORT void *valloc(size_t size)
         return __libc_valloc(size);
     void *p = __libc_valloc(size);
     if (p)
-        track(p, size);
+        track(p, size, LS_CALLER());
     leave();
     return p;
 }
@@ -195,7 +196,7 @@ LS_EXPORT void *pvalloc(size_t size)
         return __libc_pvalloc(size);
     void *p = __libc_pvalloc(size);
     if (p)
-        track(p, size);
+        track(p, size, LS_CALLER());
     leave();
     return p;
 }

@@ -8,7 +8,8 @@
 
 #include "ptrtable.h"
 
-#define INITIAL_CAPACITY 1024u /* slots per shard; power of two */
+#define INITIAL_CAPACITY 64u /* slots per shard; power of two. Small, so a small live
+                                 * set stays in cache; shards double as they fill. */
 #define MAX_LOAD_NUM 7         /* grow beyond 7/10 full */
 #define MAX_LOAD_DEN 10
 
@@ -61,9 +62,10 @@ static LS_NOINLINE int shard_grow(shard_t *s)
             j = (j + 1) & new_mask;
         fresh[j] = *e;
     }
-    /* The initial tables are carved from one mapping; unmapping a page-aligned piece of
-     * it is fine (INITIAL_CAPACITY * 24 is a multiple of the page size). */
-    ls_pages_free(s->slots, cap * sizeof *fresh);
+    /* The initial tables are carved from one mapping and stay mapped (64 KiB in all);
+     * grown ones have mappings of their own. */
+    if (cap != INITIAL_CAPACITY)
+        ls_pages_free(s->slots, cap * sizeof *fresh);
     s->slots = fresh;
     s->mask = new_mask;
     return 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sites.h"
+#include "unwind.h"
 
 /* uthash must never allocate through the hooks, and must never exit() the program. */
 static int uthash_oom;
@@ -39,6 +40,7 @@ static ls_thread_t shared_block_storage;
 static pthread_key_t thread_key;
 static __thread ls_thread_t *tls_block __attribute__((tls_model("initial-exec")));
 static __thread int tls_exited __attribute__((tls_model("initial-exec")));
+static atomic_int blocks_in_use;
 
 static void thread_exit(void *arg);
 
@@ -57,9 +59,11 @@ int ls_sites_init(void)
 static void thread_exit(void *arg)
 {
     ls_thread_t *t = arg;
+    ls_engine_thread_exit(t);
     tls_block = NULL;
     tls_exited = 1;
     ls_spin_lock(&threads_lock);
+    atomic_fetch_sub_explicit(&blocks_in_use, 1, memory_order_relaxed);
     t->next_free = threads_free;
     threads_free = t;
     ls_spin_unlock(&threads_lock);
@@ -70,6 +74,7 @@ static LS_NOINLINE ls_thread_t *thread_attach(void)
     if (tls_exited) /* past our TLS destructor: share one atomically-updated block */
         return &shared_block_storage;
     ls_spin_lock(&threads_lock);
+    atomic_fetch_add_explicit(&blocks_in_use, 1, memory_order_relaxed);
     ls_thread_t *t = threads_free;
     if (t) {
         threads_free = t->next_free;
@@ -83,8 +88,9 @@ static LS_NOINLINE ls_thread_t *thread_attach(void)
     ls_spin_unlock(&threads_lock);
     if (!t)
         return NULL;
-    /* A recycled block keeps its counters but not its cache of another thread's traces:
-     * those sites are still valid, so keeping it is harmless and saves the misses. */
+    /* A recycled block keeps its counters and its site cache (those sites stay valid),
+     * but not the stack cache: it describes the previous owner's stack. */
+    ls_unwind_cache_reset(t->stack_cache);
     tls_block = t;
     pthread_setspecific(thread_key, t); /* key < PTHREAD_KEY_2NDLEVEL_SIZE: no malloc */
     return t;
@@ -260,6 +266,21 @@ void ls_thread_totals(uint64_t *alloc_calls, uint64_t *free_calls)
     ls_spin_unlock(&threads_lock);
     *alloc_calls = a;
     *free_calls = f;
+}
+
+int ls_threads_multi(void)
+{
+    return atomic_load_explicit(&blocks_in_use, memory_order_relaxed) > 1;
+}
+
+int64_t ls_threads_pending(void)
+{
+    int64_t sum = 0;
+    ls_spin_lock(&threads_lock);
+    for (ls_thread_t *t = threads_all; t; t = t->next_all)
+        sum += __atomic_load_n(&t->traced_pending, __ATOMIC_RELAXED);
+    ls_spin_unlock(&threads_lock);
+    return sum;
 }
 
 int ls_sites_degraded(void)

@@ -36,6 +36,8 @@ struct ls_thread {
     ls_thread_t *next_free;
     int shared; /* the block of threads past their TLS destructor: updated atomically */
     uint64_t alloc_calls, free_calls;
+    int64_t traced_pending; /* traced bytes not yet added to the shared counter (engine.c) */
+    struct ls_stack_cache *stack_cache; /* unwind.c; reset when the block changes hands */
     struct {
         uint64_t hash;
         ls_site_t *site;
@@ -64,6 +66,12 @@ LS_HIDDEN ls_site_t *ls_site_by_id(uint32_t id);
 LS_HIDDEN void ls_site_totals(uint32_t id, ls_site_counters_t *sum);
 LS_HIDDEN void ls_thread_totals(uint64_t *alloc_calls, uint64_t *free_calls);
 LS_HIDDEN int ls_sites_degraded(void);
+/* More than one thread has tracked allocations (blocks in use > 1). */
+LS_HIDDEN int ls_threads_multi(void);
+/* Sum of every block's traced_pending. */
+LS_HIDDEN int64_t ls_threads_pending(void);
+/* Called at thread exit with the block being released (engine.c flushes its pending bytes). */
+LS_HIDDEN void ls_engine_thread_exit(ls_thread_t *t);
 
 /* fork(): hold the sites and threads locks across it; the child resets them. */
 LS_HIDDEN void ls_sites_lock_all(void);
