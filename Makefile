@@ -37,6 +37,7 @@ PROG_CC      := $(wildcard tests/programs/*.cc)
 UNIT_ENGINE  := $(wildcard tests/unit/test_engine_*.c)
 UNIT_ANALYZER:= $(wildcard tests/unit/test_analyzer_*.c)
 UNIT_SIM     := $(wildcard tests/unit/test_sim_*.c)
+UNIT_RTRIP   := $(wildcard tests/unit/test_roundtrip_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -48,7 +49,7 @@ ANALIB_A := $(BUILD)/analyzer.a
 SIMLIB_A := $(BUILD)/simlib.a
 PROGS    := $(patsubst tests/programs/%.c,$(BUILD)/tests/%,$(PROG_C)) \
             $(patsubst tests/programs/%.cc,$(BUILD)/tests/%,$(PROG_CC))
-UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_ENGINE) $(UNIT_ANALYZER) $(UNIT_SIM))
+UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_ENGINE) $(UNIT_ANALYZER) $(UNIT_SIM) $(UNIT_RTRIP))
 DEPS_OK  := $(BUILD)/.deps-ok
 
 .PHONY: all deps test-deps check check-unit check-integration check-sanitize demo bench fuzz install clean
@@ -97,6 +98,10 @@ $(BUILD)/tests/unit/test_engine_%: tests/unit/test_engine_%.c $(ENGINE_A)
 $(BUILD)/tests/unit/test_analyzer_%: tests/unit/test_analyzer_%.c $(ANALIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Ianalyzer $(CFLAGS) -o $@ $^ $(ANALYZER_LIBS) $(CHECK_LIBS)
+# Engine writer -> analyzer reader round trips link both halves.
+$(BUILD)/tests/unit/test_roundtrip_%: tests/unit/test_roundtrip_%.c $(ENGINE_A) $(ANALIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Ishim -Ianalyzer $(CFLAGS) -o $@ $^ $(SHIM_LIBS) $(ANALYZER_LIBS) $(CHECK_LIBS)
 $(BUILD)/tests/unit/test_sim_%: tests/unit/test_sim_%.c $(SIMLIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Itargets/sim $(CFLAGS) -o $@ $^ -lm $(CHECK_LIBS)

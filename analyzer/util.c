@@ -1,7 +1,6 @@
 /*
  * util.c — helpers shared by the analyzer's commands (see util.h).
  */
-#define _GNU_SOURCE
 #include "util.h"
 
 #include <errno.h>

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "engine.h"
-#include "snapshot.h"
+#include "writer.h"
 
 /* Declared here rather than by including leakscope.h, whose static inline wrappers
  * carry the plain names this file exports as aliases. */

@@ -21,7 +21,7 @@
 #include "engine.h"
 #include "modules.h"
 #include "sites.h"
-#include "snapshot.h"
+#include "writer.h"
 #include "unwind.h"
 
 atomic_int ls_state = LS_UNINIT;

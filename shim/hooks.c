@@ -16,7 +16,7 @@
 
 #include "engine.h"
 #include "modules.h"
-#include "snapshot.h"
+#include "writer.h"
 
 extern void *__libc_malloc(size_t);
 extern void __libc_free(void *);

@@ -1,10 +1,10 @@
 /*
- * snapshot.h — writing snapshot files (docs/format.md) without allocating through the
+ * writer.h — writing snapshot files (docs/format.md) without allocating through the
  * hooks, and the worker thread that writes them on LEAKSCOPE_SIGNAL and on the timer
  * (never from inside a signal handler, which may have interrupted malloc).
  */
-#ifndef LS_SHIM_SNAPSHOT_H
-#define LS_SHIM_SNAPSHOT_H
+#ifndef LS_SHIM_WRITER_H
+#define LS_SHIM_WRITER_H
 
 #include <stdint.h>
 
@@ -29,4 +29,4 @@ LS_HIDDEN void ls_sanitise_label(char *dst, size_t cap, const char *label);
 LS_HIDDEN void ls_engine_header_figures(uint64_t *step, uint64_t *is_marked, uint64_t *untr_count,
                                         uint64_t *untr_bytes);
 
-#endif /* LS_SHIM_SNAPSHOT_H */
+#endif /* LS_SHIM_WRITER_H */

@@ -1,5 +1,5 @@
 /*
- * snapshot.c — the snapshot writer (format: docs/format.md) and the worker thread.
+ * writer.c — the snapshot writer (format: docs/format.md) and the worker thread.
  *
  * The writer runs with ls_guard set and never calls the hooked allocator: its buffer
  * is static (guarded by snapshot_lock), its scratch tables come from mmap, its
@@ -24,7 +24,7 @@
 #include "modules.h"
 #include "ptrtable.h"
 #include "sites.h"
-#include "snapshot.h"
+#include "writer.h"
 
 #define TAG_HEADER 1
 #define TAG_MODULE 2

@@ -1,0 +1,162 @@
+/*
+ * test_engine_ptrtable.c — the table of live allocations: exact membership through
+ * growth and backward-shift deletion (checked against a plain reference array),
+ * stale-entry replacement, and concurrent use by several threads.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "ptrtable.h"
+
+static int table_ready;
+
+static void setup(void)
+{
+    if (!table_ready) {
+        ck_assert_int_eq(ls_ptr_init(), 0);
+        table_ready = 1;
+    }
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+typedef struct {
+    uint64_t bytes, count;
+} sum_t;
+
+static void sum_entries(const ls_ptr_entry_t *e, void *ctx)
+{
+    sum_t *s = ctx;
+    s->bytes += e->size;
+    s->count++;
+}
+
+/* Random inserts and removes over a pointer range that makes probe runs collide, so
+ * the table grows many times and backward shifts happen constantly. */
+START_TEST(matches_reference_under_churn)
+{
+    enum { N = 200000, SPACE = 60000 };
+    uint64_t *ref_size = calloc(SPACE, sizeof *ref_size); /* 0 = absent */
+    uint64_t seed = 88172645463325252ull, live_bytes = 0, live_count = 0;
+    for (int i = 0; i < N; i++) {
+        uint64_t k = xorshift(&seed) % SPACE;
+        uintptr_t p = 0x100000 + (uintptr_t)k * 16;
+        ls_ptr_entry_t old;
+        if (ref_size[k]) {
+            ck_assert_int_eq(ls_ptr_remove(p, &old), 1);
+            ck_assert_uint_eq(old.size, ref_size[k]);
+            ck_assert_uint_eq(old.site, (uint32_t)(k % 97));
+            ck_assert_uint_eq(old.epoch, (uint32_t)(k % 13));
+            live_bytes -= ref_size[k];
+            live_count--;
+            ref_size[k] = 0;
+        } else {
+            uint64_t size = 1 + xorshift(&seed) % 5000;
+            ck_assert_int_eq(ls_ptr_insert(p, size, (uint32_t)(k % 97), (uint32_t)(k % 13), &old), 0);
+            ref_size[k] = size;
+            live_bytes += size;
+            live_count++;
+        }
+    }
+    sum_t s = {0, 0};
+    ls_ptr_foreach(sum_entries, &s);
+    ck_assert_uint_eq(s.bytes, live_bytes);
+    ck_assert_uint_eq(s.count, live_count);
+    ck_assert_uint_eq(ls_ptr_count(), live_count);
+    /* every present key is found, every absent one is not */
+    for (uint64_t k = 0; k < SPACE; k++) {
+        ls_ptr_entry_t old;
+        uintptr_t p = 0x100000 + (uintptr_t)k * 16;
+        ck_assert_int_eq(ls_ptr_remove(p, &old), ref_size[k] ? 1 : 0);
+    }
+    ck_assert_uint_eq(ls_ptr_count(), 0);
+    free(ref_size);
+}
+END_TEST
+
+START_TEST(insert_of_present_pointer_reports_stale_entry)
+{
+    ls_ptr_entry_t old = {0};
+    ck_assert_int_eq(ls_ptr_insert(0xdead0, 10, 1, 2, &old), 0);
+    ck_assert_int_eq(ls_ptr_insert(0xdead0, 30, 3, 4, &old), 1);
+    ck_assert_uint_eq(old.size, 10);
+    ck_assert_uint_eq(old.site, 1);
+    ck_assert_uint_eq(old.epoch, 2);
+    ck_assert_uint_eq(ls_ptr_count(), 1);
+    ck_assert_int_eq(ls_ptr_remove(0xdead0, &old), 1);
+    ck_assert_uint_eq(old.size, 30);
+    ck_assert_int_eq(ls_ptr_remove(0xdead0, &old), 0);
+}
+END_TEST
+
+typedef struct {
+    int index;
+    uint64_t kept;
+} worker_arg_t;
+
+static void *churn(void *arg)
+{
+    worker_arg_t *w = arg;
+    uintptr_t base = 0x10000000ull * (uintptr_t)(w->index + 1);
+    for (int round = 0; round < 20; round++) {
+        for (uintptr_t i = 0; i < 5000; i++) {
+            ls_ptr_entry_t old;
+            ls_ptr_insert(base + i * 16, 8, (uint32_t)w->index, 0, &old);
+        }
+        for (uintptr_t i = 0; i < 5000; i++) {
+            ls_ptr_entry_t old;
+            if (i % 5 != 0 || round != 19)
+                ls_ptr_remove(base + i * 16, &old);
+        }
+    }
+    w->kept = 1000;
+    return NULL;
+}
+
+START_TEST(threads_share_the_table_exactly)
+{
+    enum { T = 4 };
+    pthread_t tid[T];
+    worker_arg_t args[T];
+    for (int i = 0; i < T; i++) {
+        args[i].index = i;
+        pthread_create(&tid[i], NULL, churn, &args[i]);
+    }
+    for (int i = 0; i < T; i++)
+        pthread_join(tid[i], NULL);
+    sum_t s = {0, 0};
+    ls_ptr_foreach(sum_entries, &s);
+    ck_assert_uint_eq(s.count, T * 1000);
+    ck_assert_uint_eq(s.bytes, T * 1000 * 8);
+    for (int i = 0; i < T; i++)
+        for (uintptr_t k = 0; k < 5000; k += 5) {
+            ls_ptr_entry_t old;
+            ck_assert_int_eq(ls_ptr_remove(0x10000000ull * (uintptr_t)(i + 1) + k * 16, &old), 1);
+        }
+    ck_assert_uint_eq(ls_ptr_count(), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("ptrtable");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, matches_reference_under_churn);
+    tcase_add_test(tc, insert_of_present_pointer_reports_stale_entry);
+    tcase_add_test(tc, threads_share_the_table_exactly);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
