@@ -127,7 +127,8 @@ units-only: $(UNITS) $(CLI)
 units-only-engine: $(filter $(BUILD)/tests/unit/test_engine_%,$(UNITS))
 	@LS_UNIT_DIR=$(BUILD)/tests/unit LS_UNIT_FILTER=test_engine_ tests/run-all.sh unit
 
-demo: all $(PROGS)
+demo: all
+	@scripts/install-deps.sh --demo
 	@scripts/demo.sh
 
 bench: all $(PROGS) test-deps

@@ -1,13 +1,18 @@
 #!/bin/sh
 # install-deps.sh — installs the Debian packages leakscope builds and tests with.
 # Called by the Makefile before the first build; does nothing when all are present.
-# Usage: scripts/install-deps.sh [--test]   (--test adds what only `make check`/`bench` use)
+# Usage: scripts/install-deps.sh [--demo|--test]
+#   --demo adds what `make demo` uses (python3 formats the audit table);
+#   --test adds what only `make check`/`bench`/`fuzz` use (the real programs run under the
+#   shim, heaptrack to compare with, clang's libFuzzer).
 set -eu
 
 BUILD_PKGS="gcc g++ make pkg-config libunwind-dev uthash-dev check libdw-dev libelf-dev libyaml-dev"
-TEST_PKGS="git python3 sqlite3 perl xz-utils tcl heaptrack clang libclang-rt-14-dev"
+DEMO_PKGS="python3"
+TEST_PKGS="python3 git sqlite3 perl xz-utils tcl heaptrack clang libclang-rt-14-dev bc procps time"
 
 want="$BUILD_PKGS"
+[ "${1:-}" = "--demo" ] && want="$want $DEMO_PKGS"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"
 
 missing=""
