@@ -23,7 +23,10 @@ LS_EXPORT void leakscope_shim_snapshot(const char *label)
     int saved = errno;
     if (atomic_load(&ls_state) == LS_UNINIT)
         ls_engine_init();
-    ls_snapshot_take(label && *label ? label : "snapshot");
+    /* Called from a signal handler that interrupted one of our hooks on this thread
+     * (ls_guard set): a table lock may be held below us, so no snapshot this time. */
+    if (!ls_guard)
+        ls_snapshot_take(label && *label ? label : "snapshot");
     errno = saved;
 }
 

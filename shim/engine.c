@@ -491,6 +491,11 @@ void ls_engine_at_exit(void)
 {
     if (atomic_load(&ls_state) != LS_READY)
         return;
+    /* exit() called from a signal handler that interrupted one of our hooks on this
+     * thread: the interrupted hook may hold a table lock, so writing now could deadlock.
+     * The program's exit matters more than its last snapshot. */
+    if (ls_guard)
+        return;
     ls_guard++;
     ls_snapshot_exit();
     ls_guard--;
