@@ -106,26 +106,28 @@ $(BUILD)/tests/unit/test_sim_%: tests/unit/test_sim_%.c $(SIMLIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Itargets/sim $(CFLAGS) -o $@ $^ -lm $(CHECK_LIBS)
 
-check: all $(PROGS) $(UNITS) test-deps
+# `make check`: everything, with one closing line. The analyzer and the engine's unit
+# suites are also built under ASan+UBSan (build/san-asan) and the concurrent engine suites
+# under TSan (build/san-tsan); tests/run-all.sh runs them as tiers of their own.
+SAN_ASAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_TSAN := -O1 -g -fsanitize=thread
+
+check: all $(PROGS) $(UNITS) test-deps sanitize-build
 	@tests/run-all.sh
 
 check-unit: $(UNITS)
 	@tests/run-all.sh unit
 check-integration: all $(PROGS)
 	@tests/run-all.sh integration
+check-sanitize: sanitize-build
+	@tests/run-all.sh sanitize
 
-# The analyzer and the engine's unit tests again, under ASan+UBSan (and TSan for the
-# concurrent engine suites), in build/san-* trees.
-check-sanitize: $(DEPS_OK)
-	$(MAKE) BUILD=$(BUILD)/san-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	    LDFLAGS=-fsanitize=address,undefined units-only
-	$(MAKE) BUILD=$(BUILD)/san-tsan CFLAGS="-O1 -g -fsanitize=thread" units-only-engine
-
-.PHONY: units-only units-only-engine
-units-only: $(UNITS) $(CLI)
-	@LS_UNIT_DIR=$(BUILD)/tests/unit LS_CLI=$(CLI) tests/run-all.sh unit
-units-only-engine: $(filter $(BUILD)/tests/unit/test_engine_%,$(UNITS))
-	@LS_UNIT_DIR=$(BUILD)/tests/unit LS_UNIT_FILTER=test_engine_ tests/run-all.sh unit
+.PHONY: sanitize-build san-units san-units-engine
+sanitize-build: $(DEPS_OK)
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san-asan CFLAGS="$(SAN_ASAN)" san-units >/dev/null
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san-tsan CFLAGS="$(SAN_TSAN)" san-units-engine >/dev/null
+san-units: $(UNITS) $(CLI)
+san-units-engine: $(filter $(BUILD)/tests/unit/test_engine_%,$(UNITS))
 
 demo: all
 	@scripts/install-deps.sh --demo

@@ -3,6 +3,7 @@
 #   tests/run-all.sh            unit suites, then integration scripts, then golden files
 #   tests/run-all.sh unit       only the Check suites in $LS_UNIT_DIR (default build/tests/unit)
 #   tests/run-all.sh integration
+#   tests/run-all.sh sanitize   the unit suites built under ASan+UBSan and TSan (make sanitize-build)
 # Integration scripts (tests/integration/*.sh) exit 0 to pass, 77 to skip (with a message), else fail.
 # They get LS_ROOT, LS_BUILD, LS_LIB, LS_CLI, LS_SIM, LS_PROGS (test program dir) and a private LS_TMP.
 set -u
@@ -41,6 +42,20 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
         [ -x "$t" ] || continue
         case "$t" in *.d|*.o) continue;; esac
         run_one "unit/$(basename "$t")" env CK_DEFAULT_TIMEOUT=120 "$t"
+    done
+fi
+if [ "$what" = all ] || [ "$what" = sanitize ]; then
+    for san in asan tsan; do
+        dir=$LS_BUILD/san-$san/tests/unit
+        [ -d "$dir" ] || continue
+        echo "== unit suites under ${san^^} ($dir)"
+        for t in "$dir"/test_*; do
+            [ -x "$t" ] || continue
+            case "$t" in *.d|*.o) continue;; esac
+            run_one "$san/$(basename "$t")" env CK_DEFAULT_TIMEOUT=300 \
+                ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+                TSAN_OPTIONS=halt_on_error=1 "$t"
+        done
     done
 fi
 if [ "$what" = all ] || [ "$what" = integration ]; then

@@ -162,7 +162,9 @@ START_TEST(snapshot_round_trip_is_exact)
     char *third = newest_snapshot();
     ck_assert_ptr_nonnull(strstr(third, ".000003.exit.lss"));
     ls_engine_at_exit();
-    ck_assert_str_eq(newest_snapshot(), third);
+    char *again = newest_snapshot();
+    ck_assert_str_eq(again, third);
+    free(again);
     free(path);
     free(second);
     free(third);
