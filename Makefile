@@ -38,6 +38,7 @@ UNIT_ENGINE  := $(wildcard tests/unit/test_engine_*.c)
 UNIT_ANALYZER:= $(wildcard tests/unit/test_analyzer_*.c)
 UNIT_SIM     := $(wildcard tests/unit/test_sim_*.c)
 UNIT_RTRIP   := $(wildcard tests/unit/test_roundtrip_*.c)
+FUZZ_HARNESS := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -49,7 +50,8 @@ ANALIB_A := $(BUILD)/analyzer.a
 SIMLIB_A := $(BUILD)/simlib.a
 PROGS    := $(patsubst tests/programs/%.c,$(BUILD)/tests/%,$(PROG_C)) \
             $(patsubst tests/programs/%.cc,$(BUILD)/tests/%,$(PROG_CC))
-UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_ENGINE) $(UNIT_ANALYZER) $(UNIT_SIM) $(UNIT_RTRIP))
+UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_ENGINE) $(UNIT_ANALYZER) $(UNIT_SIM) $(UNIT_RTRIP)) \
+            $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/unit/replay_%,$(FUZZ_HARNESS))
 DEPS_OK  := $(BUILD)/.deps-ok
 
 .PHONY: all deps test-deps check check-unit check-integration check-sanitize demo bench fuzz install clean
@@ -102,6 +104,10 @@ $(BUILD)/tests/unit/test_analyzer_%: tests/unit/test_analyzer_%.c $(ANALIB_A)
 $(BUILD)/tests/unit/test_roundtrip_%: tests/unit/test_roundtrip_%.c $(ENGINE_A) $(ANALIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Ishim -Ianalyzer $(CFLAGS) -o $@ $^ $(SHIM_LIBS) $(ANALYZER_LIBS) $(CHECK_LIBS)
+# Fuzz harnesses replayed over their seed corpus and regression inputs (tests/fuzz/).
+$(BUILD)/tests/unit/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(ANALIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Ianalyzer $(CFLAGS) -o $@ $^ $(ANALYZER_LIBS)
 $(BUILD)/tests/unit/test_sim_%: tests/unit/test_sim_%.c $(SIMLIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Itargets/sim $(CFLAGS) -o $@ $^ -lm $(CHECK_LIBS)
@@ -136,7 +142,7 @@ demo: all
 bench: all $(PROGS) test-deps
 	@bench/run.sh
 
-fuzz: $(DEPS_OK)
+fuzz: test-deps
 	@scripts/fuzz.sh
 
 install: all

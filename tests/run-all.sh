@@ -43,18 +43,26 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
         case "$t" in *.d|*.o) continue;; esac
         run_one "unit/$(basename "$t")" env CK_DEFAULT_TIMEOUT=120 "$t"
     done
+    for t in "$unit_dir"/replay_*; do
+        [ -x "$t" ] || continue
+        case "$t" in *.d|*.o) continue;; esac
+        h=${t##*/replay_}
+        run_one "fuzz-replay/$h" "$t" tests/fuzz/corpus/$h tests/fuzz/regressions/$h
+    done
 fi
 if [ "$what" = all ] || [ "$what" = sanitize ]; then
     for san in asan tsan; do
         dir=$LS_BUILD/san-$san/tests/unit
         [ -d "$dir" ] || continue
         echo "== unit suites under ${san^^} ($dir)"
-        for t in "$dir"/test_*; do
+        for t in "$dir"/test_* "$dir"/replay_*; do
             [ -x "$t" ] || continue
             case "$t" in *.d|*.o) continue;; esac
+            args=()
+            case "$t" in */replay_*) h=${t##*/replay_}; args=(tests/fuzz/corpus/$h tests/fuzz/regressions/$h);; esac
             run_one "$san/$(basename "$t")" env CK_DEFAULT_TIMEOUT=300 \
                 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-                TSAN_OPTIONS=halt_on_error=1 "$t"
+                TSAN_OPTIONS=halt_on_error=1 "$t" "${args[@]}"
         done
     done
 fi
