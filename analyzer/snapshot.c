@@ -1,0 +1,760 @@
+/*
+ * snapshot.c — reading snapshot files (docs/format.md) and directories of them.
+ * ls_snapshot_parse() is also the fuzzing entry point: it trusts nothing in its input,
+ * bounds every count by the bytes that remain, and never returns a partial result.
+ */
+#include "snapshot.h"
+
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define TAG_HEADER 1
+#define TAG_MODULE 2
+#define TAG_AGE_EDGES 3
+#define TAG_SITE 4
+#define TAG_END 0xFFFF
+
+#define PREAMBLE_LEN 16
+#define RECHDR_LEN 6                    /* u16 tag, u32 length */
+#define HEADER_FIXED (18 * 8)           /* the u64 fields of HEADER, before the strings */
+#define MODULE_FIXED (4 * 8)            /* start, end, bias, flags */
+#define SITE_FIXED (4 + 2 + 2 + 5 * 8)  /* id, nframes, nage, five u64 counters */
+#define AGE_ENTRY_LEN (2 + 8 + 8)
+#define END_LEN (8 + 4)
+
+static const uint8_t magic[8] = {'L', 'S', 'C', 'O', 'P', 'E', '\r', '\n'};
+
+/* ---- little-endian loads (no alignment assumed) ---------------------------------- */
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (unsigned)p[1] << 8);
+}
+static inline uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return le32toh(v);
+}
+static inline uint64_t rd64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return le64toh(v);
+}
+
+/* FNV-1a, 32 bit, as the END record's checksum is defined. It is the one part of reading
+ * that touches every byte, and it is latency-bound (a multiply per byte, ~4 cycles), so the
+ * decoder folds it into its own loops: the decoding then runs in the multiply's shadow. */
+#define FNV_INIT 2166136261u
+#define FNV_PRIME 16777619u
+
+static inline uint32_t fnv_bytes(uint32_t h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+/* The 8 bytes of a little-endian u64, in file order. */
+static inline uint32_t fnv_u64(uint32_t h, uint64_t v)
+{
+    for (int k = 0; k < 8; k++) {
+        h ^= (uint8_t)(v >> (8 * k));
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+/* Writes "<name>: <message>" into err and returns -1. */
+__attribute__((format(printf, 4, 5)))
+static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
+{
+    if (err && errlen) {
+        int n = snprintf(err, errlen, "%s: ", name ? name : "(snapshot)");
+        if (n < 0)
+            n = 0;
+        if ((size_t)n < errlen) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return -1;
+}
+
+static const char *tag_name(uint16_t tag)
+{
+    switch (tag) {
+    case TAG_HEADER: return "HEADER";
+    case TAG_MODULE: return "MODULE";
+    case TAG_AGE_EDGES: return "AGE_EDGES";
+    case TAG_SITE: return "SITE";
+    case TAG_END: return "END";
+    default: return "unknown";
+    }
+}
+
+/* ---- pass 1: framing, order, lengths; counts for the allocation ------------------- */
+
+typedef struct {
+    size_t header_off, header_len;  /* payload of HEADER */
+    size_t edges_off;               /* payload of AGE_EDGES */
+    uint32_t n_edges;
+    size_t n_modules, module_str;   /* MODULE records and the bytes of their paths (+NULs) */
+    size_t n_sites, n_frames, n_age;
+    size_t end_off;                 /* offset of the END record */
+    uint64_t end_n_sites;
+    uint32_t end_checksum;
+} scan_t;
+
+/* A string field: u16 (or u8) length, then bytes, within [*pos, lim). */
+static int take_str(const uint8_t *p, size_t lim, size_t *pos, int wide, size_t *len)
+{
+    size_t w = wide ? 2 : 1;
+    if (lim - *pos < w)
+        return -1;
+    size_t n = wide ? rd16(p + *pos) : p[*pos];
+    *pos += w;
+    if (lim - *pos < n)
+        return -1;
+    *len = n;
+    *pos += n;
+    return 0;
+}
+
+/* Validates the HEADER payload's length; the values are read in pass 2. */
+static int check_header(const uint8_t *p, size_t len)
+{
+    size_t pos = HEADER_FIXED, n;
+    if (len < HEADER_FIXED)
+        return -1;
+    for (int i = 0; i < 3; i++) { /* label (at most 255 bytes), prog, exe: u16 length + bytes */
+        if (take_str(p, len, &pos, 1, &n) < 0)
+            return -1;
+        if (i == 0 && n > 255)
+            return -1;
+    }
+    return pos == len ? 0 : -1;
+}
+
+static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, char *err,
+                size_t errlen)
+{
+    enum { WANT_HEADER, IN_MODULES, IN_SITES } state = WANT_HEADER;
+    size_t pos = PREAMBLE_LEN;
+    memset(s, 0, sizeof *s);
+
+    for (;;) {
+        if (len - pos < RECHDR_LEN)
+            return fail(err, errlen, name, "truncated (no END record)");
+        uint16_t tag = rd16(data + pos);
+        uint32_t rl = rd32(data + pos + 2);
+        const uint8_t *p = data + pos + RECHDR_LEN;
+        if (rl > len - pos - RECHDR_LEN)
+            return fail(err, errlen, name, "truncated or corrupt: %s record runs past end of file",
+                        tag_name(tag));
+
+        switch (tag) {
+        case TAG_HEADER:
+            if (state != WANT_HEADER)
+                return fail(err, errlen, name, "corrupt: more than one HEADER record");
+            if (check_header(p, rl) < 0)
+                return fail(err, errlen, name, "corrupt: HEADER record has a bad length");
+            s->header_off = (size_t)(p - data);
+            s->header_len = rl;
+            state = IN_MODULES;
+            break;
+        case TAG_MODULE: {
+            if (state != IN_MODULES)
+                return fail(err, errlen, name, "corrupt: MODULE record %s",
+                            state == WANT_HEADER ? "before HEADER" : "after AGE_EDGES");
+            size_t q = MODULE_FIXED, bid, path;
+            if (rl < MODULE_FIXED || take_str(p, rl, &q, 0, &bid) < 0 || bid > 64 ||
+                take_str(p, rl, &q, 1, &path) < 0 || q != rl)
+                return fail(err, errlen, name, "corrupt: MODULE record %zu has a bad length",
+                            s->n_modules);
+            s->n_modules++;
+            s->module_str += path + 1;
+            break;
+        }
+        case TAG_AGE_EDGES: {
+            if (state != IN_MODULES)
+                return fail(err, errlen, name, "corrupt: AGE_EDGES record %s",
+                            state == WANT_HEADER ? "before HEADER" : "repeated");
+            uint32_t n = rl >= 4 ? rd32(p) : 0;
+            if (rl < 4 || n < 2 || n > LS_MAX_AGE_BUCKETS + 1 || rl != 4 + 8 * (size_t)n)
+                return fail(err, errlen, name, "corrupt: AGE_EDGES record has a bad count or length");
+            s->edges_off = (size_t)(p - data);
+            s->n_edges = n;
+            state = IN_SITES;
+            break;
+        }
+        case TAG_SITE: {
+            if (state != IN_SITES)
+                return fail(err, errlen, name, "corrupt: SITE record before %s",
+                            state == WANT_HEADER ? "HEADER" : "AGE_EDGES");
+            if (rl < SITE_FIXED)
+                return fail(err, errlen, name, "corrupt: SITE record %zu is too short", s->n_sites);
+            unsigned nframes = rd16(p + 4), nage = rd16(p + 6);
+            if (nframes < 1 || nframes > LS_MAX_FRAMES)
+                return fail(err, errlen, name, "corrupt: SITE record %zu has %u frames (1..%d)",
+                            s->n_sites, nframes, LS_MAX_FRAMES);
+            if (nage > s->n_edges - 1)
+                return fail(err, errlen, name,
+                            "corrupt: SITE record %zu has %u age entries for %u buckets", s->n_sites,
+                            nage, s->n_edges - 1);
+            if (rl != SITE_FIXED + 8 * (size_t)nframes + AGE_ENTRY_LEN * (size_t)nage)
+                return fail(err, errlen, name, "corrupt: SITE record %zu has a bad length",
+                            s->n_sites);
+            s->n_sites++;
+            s->n_frames += nframes;
+            s->n_age += nage;
+            break;
+        }
+        case TAG_END: {
+            if (state != IN_SITES)
+                return fail(err, errlen, name, "corrupt: END record before %s",
+                            state == WANT_HEADER ? "HEADER" : "AGE_EDGES");
+            if (rl != END_LEN)
+                return fail(err, errlen, name, "corrupt: END record has a bad length");
+            s->end_off = pos;
+            s->end_n_sites = rd64(p);
+            s->end_checksum = rd32(p + 8);
+            if (pos + RECHDR_LEN + rl != len)
+                return fail(err, errlen, name, "corrupt: %zu bytes of data after the END record",
+                            len - (pos + RECHDR_LEN + rl));
+            return 0;
+        }
+        default:
+            break; /* a record of a later version: skipped, as the format asks */
+        }
+        pos += RECHDR_LEN + (size_t)rl;
+    }
+}
+
+/* ---- pass 2: decoding into one block for sites and one for modules --------------- */
+
+static char *dup_bytes(const uint8_t *p, size_t n)
+{
+    char *s = ls_xmalloc(n + 1);
+    memcpy(s, p, n);
+    s[n] = 0;
+    return s;
+}
+
+static void decode_header(const uint8_t *p, ls_snapshot_t *o)
+{
+    uint64_t *f[18] = {&o->pid, &o->ppid, &o->seq, &o->step, &o->marked, &o->epoch,
+                       &o->time_ns, &o->mono_ns, &o->start_mono_ns, &o->rss_bytes,
+                       &o->traced_current, &o->traced_peak, &o->alloc_calls, &o->free_calls,
+                       &o->frames_max, &o->state_flags, &o->untracked_count, &o->untracked_bytes};
+    for (int i = 0; i < 18; i++)
+        *f[i] = rd64(p + 8 * i);
+    size_t pos = HEADER_FIXED;
+    char **str[3] = {&o->label, &o->prog, &o->exe};
+    for (int i = 0; i < 3; i++) {
+        size_t n = rd16(p + pos);
+        *str[i] = dup_bytes(p + pos + 2, n);
+        pos += 2 + n;
+    }
+}
+
+/* Rejects a snapshot in which two SITE records carry the same id. Ids are dense in
+ * practice (assigned in order), so a bitmap no larger than the file usually does;
+ * otherwise the ids are sorted. */
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int check_unique_ids(const ls_snapshot_t *o, size_t file_len, uint32_t *dup)
+{
+    uint32_t lo = UINT32_MAX, hi = 0;
+    for (size_t i = 0; i < o->n_sites; i++) {
+        if (o->sites[i].id < lo)
+            lo = o->sites[i].id;
+        if (o->sites[i].id > hi)
+            hi = o->sites[i].id;
+    }
+    if (o->n_sites < 2)
+        return 0;
+    uint64_t span = (uint64_t)hi - lo + 1;
+    int bad = 0;
+    if (span / 8 <= file_len) {
+        uint8_t *bits = ls_xcalloc((size_t)(span / 8 + 1), 1);
+        for (size_t i = 0; i < o->n_sites && !bad; i++) {
+            uint64_t k = (uint64_t)o->sites[i].id - lo;
+            if (bits[k / 8] & (1u << (k % 8)))
+                bad = 1, *dup = o->sites[i].id;
+            bits[k / 8] |= (uint8_t)(1u << (k % 8));
+        }
+        free(bits);
+    } else {
+        uint32_t *ids = ls_xmalloc(o->n_sites * sizeof *ids);
+        for (size_t i = 0; i < o->n_sites; i++)
+            ids[i] = o->sites[i].id;
+        qsort(ids, o->n_sites, sizeof *ids, cmp_u32);
+        for (size_t i = 1; i < o->n_sites && !bad; i++)
+            if (ids[i] == ids[i - 1])
+                bad = 1, *dup = ids[i];
+        free(ids);
+    }
+    return bad ? -1 : 0;
+}
+
+/* Memory layout of a parsed snapshot (what ls_snapshot_free releases): `sites` is one
+ * block holding the site array, then every site's frames, then every site's age
+ * entries; `modules` is one block holding the module array, then the paths; `path`,
+ * `label`, `prog`, `exe` and `age_edges` are separate allocations. `info` is not
+ * owned by the snapshot (see symbols.c). */
+int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snapshot_t *out,
+                      char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!name)
+        name = "(snapshot)";
+    if (!data || len == 0)
+        return fail(err, errlen, name, "empty file (not a leakscope snapshot)");
+    if (len < sizeof magic || memcmp(data, magic, sizeof magic) != 0) {
+        if (len < sizeof magic && memcmp(data, magic, len) == 0)
+            return fail(err, errlen, name, "truncated (no END record)");
+        return fail(err, errlen, name, "not a leakscope snapshot (bad magic)");
+    }
+    if (len < PREAMBLE_LEN)
+        return fail(err, errlen, name, "truncated (no END record)");
+    uint32_t version = rd32(data + 8);
+    if (version > LS_FORMAT_VERSION)
+        return fail(err, errlen, name, "written by a newer leakscope (format version %u, this reads %d)",
+                    version, LS_FORMAT_VERSION);
+    if (version < 1)
+        return fail(err, errlen, name, "corrupt: format version 0");
+    /* flags (data + 12) are reserved: ignored, so that a later writer may use them. */
+
+    scan_t s;
+    if (scan(data, len, name, &s, err, errlen) < 0)
+        return -1;
+
+    ls_snapshot_t *o = out;
+    o->version = version;
+    decode_header(data + s.header_off, o);
+    o->n_age_edges = s.n_edges;
+    o->age_edges = ls_xmalloc(s.n_edges * sizeof *o->age_edges);
+    for (uint32_t i = 0; i < s.n_edges; i++)
+        o->age_edges[i] = rd64(data + s.edges_off + 4 + 8 * (size_t)i);
+
+    /* Both blocks are bounded by a small multiple of the file's size: every count
+     * here was checked against record lengths that fit in the file. */
+    char *mblock = ls_xmalloc(s.n_modules * sizeof(ls_module_t) + s.module_str);
+    o->modules = (ls_module_t *)(void *)mblock;
+    char *mstr = mblock + s.n_modules * sizeof(ls_module_t);
+    char *sblock = ls_xmalloc(s.n_sites * sizeof(ls_site_t) + s.n_frames * sizeof(uint64_t) +
+                              s.n_age * sizeof(ls_age_t));
+    o->sites = (ls_site_t *)(void *)sblock;
+    uint64_t *frames = (uint64_t *)(void *)(sblock + s.n_sites * sizeof(ls_site_t));
+    ls_age_t *ages = (ls_age_t *)(void *)(frames + s.n_frames);
+
+    /* Pass 2: decode, checksumming as we go. Faults of content are only noted in `why`:
+     * the checksum is judged first, so damage reads as "checksum mismatch". */
+    const char *why = NULL;
+    uint32_t h = fnv_bytes(FNV_INIT, data, PREAMBLE_LEN);
+    for (size_t pos = PREAMBLE_LEN; pos < s.end_off;) {
+        uint16_t tag = rd16(data + pos);
+        uint32_t rl = rd32(data + pos + 2);
+        const uint8_t *p = data + pos + RECHDR_LEN;
+        if (tag != TAG_SITE) {
+            h = fnv_bytes(h, data + pos, RECHDR_LEN + (size_t)rl);
+        } else {
+            h = fnv_bytes(h, data + pos, RECHDR_LEN + SITE_FIXED);
+        }
+        if (tag == TAG_MODULE) {
+            ls_module_t *m = &o->modules[o->n_modules++];
+            m->start = rd64(p);
+            m->end = rd64(p + 8);
+            m->bias = rd64(p + 16);
+            m->flags = rd64(p + 24);
+            m->build_id_len = p[32];
+            memset(m->build_id, 0, sizeof m->build_id);
+            memcpy(m->build_id, p + 33, m->build_id_len);
+            size_t q = 33 + m->build_id_len, n = rd16(p + q);
+            memcpy(mstr, p + q + 2, n);
+            mstr[n] = 0;
+            m->path = mstr;
+            mstr += n + 1;
+            if (m->end < m->start && !why)
+                why = "a MODULE ends before it starts";
+        } else if (tag == TAG_SITE) {
+            ls_site_t *st = &o->sites[o->n_sites++];
+            memset(st, 0, sizeof *st);
+            st->id = rd32(p);
+            st->nframes = rd16(p + 4);
+            st->nage = rd16(p + 6);
+            st->live_bytes = rd64(p + 8);
+            st->live_count = rd64(p + 16);
+            st->alloc_count = rd64(p + 24);
+            st->alloc_bytes = rd64(p + 32);
+            st->free_count = rd64(p + 40);
+            st->frames = frames;
+            const uint8_t *q = p + SITE_FIXED;
+            for (unsigned i = 0; i < st->nframes; i++, q += 8) {
+                uint64_t v = rd64(q);
+                frames[i] = v;
+                h = fnv_u64(h, v);
+            }
+            frames += st->nframes;
+            st->age = ages;
+            uint64_t sum_b = 0, sum_c = 0;
+            int prev = -1;
+            for (unsigned i = 0; i < st->nage; i++, q += AGE_ENTRY_LEN) {
+                ages[i].bucket = rd16(q);
+                ages[i].bytes = rd64(q + 2);
+                ages[i].count = rd64(q + 10);
+                h = fnv_bytes(h, q, AGE_ENTRY_LEN);
+                if ((int)ages[i].bucket <= prev || ages[i].bucket >= o->n_age_edges - 1)
+                    why = why ? why : "a SITE's age buckets are out of order or out of range";
+                prev = ages[i].bucket;
+                sum_b += ages[i].bytes;
+                sum_c += ages[i].count;
+            }
+            ages += st->nage;
+            if ((sum_b != st->live_bytes || sum_c != st->live_count) && !why)
+                why = "a SITE's age entries do not add up to its live bytes and count";
+        }
+        pos += RECHDR_LEN + (size_t)rl;
+    }
+    for (uint32_t i = 1; i < s.n_edges && !why; i++)
+        if (o->age_edges[i] <= o->age_edges[i - 1])
+            why = "age edges are not strictly increasing";
+
+    uint32_t dup;
+    if (h != s.end_checksum) {
+        ls_snapshot_free(o);
+        return fail(err, errlen, name, "corrupt: checksum mismatch (file says %08x, data gives %08x)",
+                    s.end_checksum, h);
+    }
+    if (s.end_n_sites != s.n_sites) {
+        ls_snapshot_free(o);
+        return fail(err, errlen, name, "corrupt: END record counts %llu sites, the file holds %zu",
+                    (unsigned long long)s.end_n_sites, s.n_sites);
+    }
+    if (why) {
+        ls_snapshot_free(o);
+        return fail(err, errlen, name, "corrupt: %s", why);
+    }
+    if (check_unique_ids(o, len, &dup) < 0) {
+        ls_snapshot_free(o);
+        return fail(err, errlen, name, "corrupt: two SITE records with id %u", dup);
+    }
+    o->path = ls_xstrdup(name);
+    return 0;
+}
+
+void ls_snapshot_free(ls_snapshot_t *snap)
+{
+    if (!snap)
+        return;
+    free(snap->path);
+    free(snap->label);
+    free(snap->prog);
+    free(snap->exe);
+    free(snap->age_edges);
+    free(snap->modules);
+    free(snap->sites);
+    memset(snap, 0, sizeof *snap);
+}
+
+/* ---- files ----------------------------------------------------------------------- */
+
+#define STREAM_MAX (1 << 30) /* bytes read at most from something that is not a regular file */
+
+/* Reads a whole file with as few system calls as its size allows (one read for a
+ * regular file; pipes are accepted too). Returns a malloc'd buffer, or NULL with err set. */
+static uint8_t *slurp(const char *path, size_t *lenp, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fail(err, errlen, path, "%s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        fail(err, errlen, path, "%s", strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        fail(err, errlen, path, "is a directory");
+        close(fd);
+        return NULL;
+    }
+    size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+    size_t len = 0;
+    uint8_t *buf = ls_xmalloc(cap);
+    for (;;) {
+        if (len == cap) {
+            if (cap >= STREAM_MAX) { /* a pipe or device that does not end (/dev/zero) */
+                fail(err, errlen, path, "too large for a snapshot (over %d MiB)", STREAM_MAX >> 20);
+                free(buf);
+                close(fd);
+                return NULL;
+            }
+            buf = ls_xrealloc(buf, cap *= 2);
+        }
+        ssize_t r = read(fd, buf + len, cap - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            fail(err, errlen, path, "%s", strerror(errno));
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    *lenp = len;
+    return buf;
+}
+
+int ls_snapshot_read(const char *path, ls_snapshot_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    size_t len;
+    uint8_t *buf = slurp(path, &len, err, errlen);
+    if (!buf)
+        return -1;
+    int rc = ls_snapshot_parse(buf, len, path, out, err, errlen);
+    free(buf);
+    return rc;
+}
+
+/* ---- directories ------------------------------------------------------------------ */
+
+typedef struct {
+    uint64_t pid, seq;
+    char *prog; /* points into name */
+    char *name;
+} entry_t;
+
+/* Splits "<prog>.<pid>.<seq>.<label>.lss" (name is modified: NULs at the dots).
+ * Prog and label are sanitised by the shim and have no dots; prog is taken as
+ * everything before the last three dots so that a hand-renamed prog still parses. */
+static int parse_name(char *name, entry_t *e)
+{
+    size_t n = strlen(name);
+    if (n <= 4 || strcmp(name + n - 4, ".lss") != 0 || name[0] == '.')
+        return -1;
+    name[n - 4] = 0;
+    char *dot_label = strrchr(name, '.');
+    if (!dot_label)
+        return -1;
+    *dot_label = 0;
+    char *dot_seq = strrchr(name, '.');
+    if (!dot_seq)
+        return -1;
+    *dot_seq = 0;
+    char *dot_pid = strrchr(name, '.');
+    if (!dot_pid || dot_pid == name)
+        return -1;
+    *dot_pid = 0;
+    if (ls_parse_u64(dot_pid + 1, &e->pid) < 0 || ls_parse_u64(dot_seq + 1, &e->seq) < 0)
+        return -1;
+    e->prog = name;
+    return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const entry_t *x = a, *y = b;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    int c = strcmp(x->prog, y->prog);
+    if (c)
+        return c;
+    if (x->seq != y->seq)
+        return x->seq < y->seq ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* The start time recorded in a snapshot's HEADER, read from the file's first bytes
+ * only; UINT64_MAX when unreadable (such a process sorts last, and reading it in full
+ * later gives the real error). */
+static uint64_t read_start_time(const char *path)
+{
+    uint8_t b[PREAMBLE_LEN + RECHDR_LEN + HEADER_FIXED];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return UINT64_MAX;
+    ssize_t n = pread(fd, b, sizeof b, 0);
+    close(fd);
+    if (n != (ssize_t)sizeof b || memcmp(b, magic, sizeof magic) != 0 ||
+        rd32(b + 8) != LS_FORMAT_VERSION || rd16(b + PREAMBLE_LEN) != TAG_HEADER ||
+        rd32(b + PREAMBLE_LEN + 2) < HEADER_FIXED)
+        return UINT64_MAX;
+    return rd64(b + PREAMBLE_LEN + RECHDR_LEN + 8 * 8);
+}
+
+typedef struct {
+    ls_process_t p;
+    uint64_t start;
+} proc_sort_t;
+
+static int cmp_proc(const void *a, const void *b)
+{
+    const proc_sort_t *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->p.pid != y->p.pid)
+        return x->p.pid < y->p.pid ? -1 : 1;
+    return strcmp(x->p.prog, y->p.prog);
+}
+
+/* A process is one (pid, program) pair: a program that execs another keeps its pid
+ * but starts a new series (its shim restarts at seq 1). */
+int ls_run_open(const char *dir, ls_run_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    DIR *d = opendir(dir);
+    if (!d)
+        return fail(err, errlen, dir, "%s", strerror(errno));
+    entry_t *ents = NULL;
+    size_t n = 0, cap = 0, skipped = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t nl = strlen(de->d_name);
+        if (nl <= 4 || strcmp(de->d_name + nl - 4, ".lss") != 0 || de->d_name[0] == '.')
+            continue;
+        entry_t e;
+        e.name = ls_xstrdup(de->d_name);
+        char *scratch = ls_xstrdup(de->d_name);
+        if (parse_name(scratch, &e) < 0) {
+            free(scratch);
+            free(e.name);
+            skipped++;
+            continue;
+        }
+        if (n == cap)
+            ents = ls_xrealloc(ents, (cap = cap ? 2 * cap : 64) * sizeof *ents);
+        ents[n++] = e;
+    }
+    closedir(d);
+    if (n == 0) {
+        free(ents);
+        if (skipped)
+            return fail(err, errlen, dir,
+                        "no snapshots in directory (%zu *.lss files not named <prog>.<pid>.<seq>.<label>.lss)",
+                        skipped);
+        return fail(err, errlen, dir, "no snapshots (*.lss) in directory");
+    }
+    qsort(ents, n, sizeof *ents, cmp_entry);
+
+    size_t dirlen = strlen(dir); /* joined without doubling a trailing slash */
+    while (dirlen > 1 && dir[dirlen - 1] == '/')
+        dirlen--;
+    proc_sort_t *ps = NULL;
+    size_t np = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && ents[j].pid == ents[i].pid && strcmp(ents[j].prog, ents[i].prog) == 0)
+            j++;
+        ps = ls_xrealloc(ps, (np + 1) * sizeof *ps);
+        proc_sort_t *p = &ps[np++];
+        p->p.pid = ents[i].pid;
+        p->p.prog = ls_xstrdup(ents[i].prog);
+        p->p.n_paths = j - i;
+        p->p.paths = ls_xmalloc((j - i) * sizeof(char *));
+        for (size_t k = i; k < j; k++)
+            p->p.paths[k - i] = ls_xasprintf("%.*s/%s", (int)dirlen, dir, ents[k].name);
+        p->start = read_start_time(p->p.paths[0]);
+        i = j;
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(ents[i].name);
+        free(ents[i].prog);
+    }
+    free(ents);
+    qsort(ps, np, sizeof *ps, cmp_proc);
+
+    out->dir = ls_xstrdup(dir);
+    out->n_procs = np;
+    out->procs = ls_xmalloc(np * sizeof *out->procs);
+    for (size_t i = 0; i < np; i++)
+        out->procs[i] = ps[i].p;
+    free(ps);
+    return 0;
+}
+
+void ls_run_free(ls_run_t *run)
+{
+    if (!run)
+        return;
+    for (size_t i = 0; i < run->n_procs; i++) {
+        for (size_t k = 0; k < run->procs[i].n_paths; k++)
+            free(run->procs[i].paths[k]);
+        free(run->procs[i].paths);
+        free(run->procs[i].prog);
+    }
+    free(run->procs);
+    free(run->dir);
+    memset(run, 0, sizeof *run);
+}
+
+/* With a pid, a directory stands for the last snapshot of that pid; when the pid ran
+ * several programs (exec), the one that started last — the program the pid ended as. */
+char *ls_resolve_snapshot_arg(const char *arg, uint64_t pid, char *err, size_t errlen)
+{
+    struct stat st;
+    if (!arg || !*arg) {
+        fail(err, errlen, "(empty)", "no snapshot given");
+        return NULL;
+    }
+    if (stat(arg, &st) < 0) {
+        fail(err, errlen, arg, "%s", strerror(errno));
+        return NULL;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return ls_xstrdup(arg);
+    ls_run_t run;
+    if (ls_run_open(arg, &run, err, errlen) < 0)
+        return NULL;
+    const ls_process_t *pick = NULL;
+    if (pid == 0)
+        pick = &run.procs[0];
+    else
+        for (size_t i = 0; i < run.n_procs; i++)
+            if (run.procs[i].pid == pid)
+                pick = &run.procs[i];
+    char *path = NULL;
+    if (pick) {
+        path = ls_xstrdup(pick->paths[pick->n_paths - 1]);
+    } else {
+        char list[256] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < run.n_procs && used < sizeof list - 32; i++) {
+            int w = snprintf(list + used, sizeof list - used, "%s%llu", i ? ", " : "",
+                             (unsigned long long)run.procs[i].pid);
+            if (w > 0)
+                used += (size_t)w;
+        }
+        fail(err, errlen, arg, "no snapshots of pid %llu in directory (pids: %s)",
+             (unsigned long long)pid, list);
+    }
+    ls_run_free(&run);
+    return path;
+}

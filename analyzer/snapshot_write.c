@@ -1,0 +1,276 @@
+/*
+ * snapshot_write.c — the analyzer-side encoder of docs/format.md, for tests, synthetic
+ * fixtures, benchmarks and fuzzing seeds. (The shim has its own writer, which must not
+ * allocate; this one builds the file in memory and renames it into place.)
+ */
+#include "snapshot.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+typedef struct {
+    uint8_t *p;
+} cur_t;
+
+static void put8(cur_t *c, uint8_t v) { *c->p++ = v; }
+static void put16(cur_t *c, uint16_t v)
+{
+    v = htole16(v);
+    memcpy(c->p, &v, 2);
+    c->p += 2;
+}
+static void put32(cur_t *c, uint32_t v)
+{
+    v = htole32(v);
+    memcpy(c->p, &v, 4);
+    c->p += 4;
+}
+static void put64(cur_t *c, uint64_t v)
+{
+    v = htole64(v);
+    memcpy(c->p, &v, 8);
+    c->p += 8;
+}
+static void putbytes(cur_t *c, const void *s, size_t n)
+{
+    if (n)
+        memcpy(c->p, s, n);
+    c->p += n;
+}
+/* Starts a record; returns where its length goes (patched by end_record). */
+static uint8_t *begin_record(cur_t *c, uint16_t tag)
+{
+    put16(c, tag);
+    uint8_t *lenp = c->p;
+    put32(c, 0);
+    return lenp;
+}
+static void end_record(cur_t *c, uint8_t *lenp)
+{
+    uint32_t n = htole32((uint32_t)(c->p - lenp - 4));
+    memcpy(lenp, &n, 4);
+}
+
+__attribute__((format(printf, 4, 5)))
+static int werr(char *err, size_t errlen, const char *path, const char *fmt, ...)
+{
+    if (err && errlen) {
+        int n = snprintf(err, errlen, "%s: ", path);
+        if (n >= 0 && (size_t)n < errlen) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return -1;
+}
+
+static size_t slen(const char *s) { return s ? strlen(s) : 0; }
+
+/* The edges the shim uses when a snapshot gives none: [0, epoch + 1) cut into at most
+ * 32 buckets of equal width (one per epoch while epoch + 1 <= 32). */
+static size_t default_edges(uint64_t epoch, uint64_t edges[LS_MAX_AGE_BUCKETS + 1])
+{
+    uint64_t span = epoch + 1;
+    uint64_t w = span <= LS_MAX_AGE_BUCKETS ? 1 : (span + LS_MAX_AGE_BUCKETS - 1) / LS_MAX_AGE_BUCKETS;
+    size_t n = 0;
+    for (uint64_t e = 0; e < span; e += w)
+        edges[n++] = e;
+    edges[n++] = span;
+    return n;
+}
+
+/* Checks what the reader checks, so a fixture fails here with a clear message rather
+ * than later as "corrupt". */
+static int validate(const char *path, const ls_snapshot_t *s, size_t n_edges, const uint64_t *edges,
+                    char *err, size_t errlen)
+{
+    if (slen(s->label) > 255)
+        return werr(err, errlen, path, "cannot write: label longer than 255 bytes");
+    if (slen(s->prog) > 65535 || slen(s->exe) > 65535)
+        return werr(err, errlen, path, "cannot write: prog or exe longer than 65535 bytes");
+    if (n_edges < 2 || n_edges > LS_MAX_AGE_BUCKETS + 1)
+        return werr(err, errlen, path, "cannot write: %zu age edges (2..33)", n_edges);
+    for (size_t i = 1; i < n_edges; i++)
+        if (edges[i] <= edges[i - 1])
+            return werr(err, errlen, path, "cannot write: age edges not strictly increasing");
+    for (size_t i = 0; i < s->n_modules; i++) {
+        if (s->modules[i].build_id_len > 64)
+            return werr(err, errlen, path, "cannot write: module %zu: build-id longer than 64 bytes", i);
+        if (slen(s->modules[i].path) > 65535)
+            return werr(err, errlen, path, "cannot write: module %zu: path too long", i);
+    }
+    for (size_t i = 0; i < s->n_sites; i++) {
+        const ls_site_t *st = &s->sites[i];
+        if (st->nframes < 1 || st->nframes > LS_MAX_FRAMES)
+            return werr(err, errlen, path, "cannot write: site %zu has %u frames (1..%d)", i,
+                        st->nframes, LS_MAX_FRAMES);
+        if (st->nage > n_edges - 1)
+            return werr(err, errlen, path, "cannot write: site %zu has %u age entries for %zu buckets",
+                        i, st->nage, n_edges - 1);
+        uint64_t b = 0, c = 0;
+        for (unsigned k = 0; k < st->nage; k++) {
+            if (st->age[k].bucket >= n_edges - 1 || (k && st->age[k].bucket <= st->age[k - 1].bucket))
+                return werr(err, errlen, path,
+                            "cannot write: site %zu: age buckets out of order or range", i);
+            b += st->age[k].bytes;
+            c += st->age[k].count;
+        }
+        if (b != st->live_bytes || c != st->live_count)
+            return werr(err, errlen, path,
+                        "cannot write: site %zu: age entries sum to %llu bytes/%llu allocations, "
+                        "live is %llu/%llu",
+                        i, (unsigned long long)b, (unsigned long long)c,
+                        (unsigned long long)st->live_bytes, (unsigned long long)st->live_count);
+    }
+    return 0;
+}
+
+/* Encodes into a malloc'd buffer; the caller has validated. */
+static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *edges, size_t *lenp)
+{
+    size_t size = 16 + 6 + 18 * 8 + 6 + slen(s->label) + slen(s->prog) + slen(s->exe);
+    for (size_t i = 0; i < s->n_modules; i++)
+        size += 6 + 32 + 1 + s->modules[i].build_id_len + 2 + slen(s->modules[i].path);
+    size += 6 + 4 + 8 * n_edges;
+    for (size_t i = 0; i < s->n_sites; i++)
+        size += 6 + 48 + 8 * (size_t)s->sites[i].nframes + 18 * (size_t)s->sites[i].nage;
+    size += 6 + 12;
+
+    uint8_t *buf = ls_xmalloc(size);
+    cur_t c = {buf};
+    putbytes(&c, "LSCOPE\r\n", 8);
+    put32(&c, LS_FORMAT_VERSION);
+    put32(&c, 0);
+
+    uint8_t *r = begin_record(&c, 1);
+    const uint64_t hv[18] = {s->pid, s->ppid, s->seq, s->step, s->marked, s->epoch, s->time_ns,
+                             s->mono_ns, s->start_mono_ns, s->rss_bytes, s->traced_current,
+                             s->traced_peak, s->alloc_calls, s->free_calls, s->frames_max,
+                             s->state_flags, s->untracked_count, s->untracked_bytes};
+    for (int i = 0; i < 18; i++)
+        put64(&c, hv[i]);
+    const char *strs[3] = {s->label, s->prog, s->exe};
+    for (int i = 0; i < 3; i++) {
+        put16(&c, (uint16_t)slen(strs[i]));
+        putbytes(&c, strs[i], slen(strs[i]));
+    }
+    end_record(&c, r);
+
+    for (size_t i = 0; i < s->n_modules; i++) {
+        const ls_module_t *m = &s->modules[i];
+        r = begin_record(&c, 2);
+        put64(&c, m->start);
+        put64(&c, m->end);
+        put64(&c, m->bias);
+        put64(&c, m->flags);
+        put8(&c, (uint8_t)m->build_id_len);
+        putbytes(&c, m->build_id, m->build_id_len);
+        put16(&c, (uint16_t)slen(m->path));
+        putbytes(&c, m->path, slen(m->path));
+        end_record(&c, r);
+    }
+
+    r = begin_record(&c, 3);
+    put32(&c, (uint32_t)n_edges);
+    for (size_t i = 0; i < n_edges; i++)
+        put64(&c, edges[i]);
+    end_record(&c, r);
+
+    for (size_t i = 0; i < s->n_sites; i++) {
+        const ls_site_t *st = &s->sites[i];
+        r = begin_record(&c, 4);
+        put32(&c, st->id);
+        put16(&c, st->nframes);
+        put16(&c, st->nage);
+        put64(&c, st->live_bytes);
+        put64(&c, st->live_count);
+        put64(&c, st->alloc_count);
+        put64(&c, st->alloc_bytes);
+        put64(&c, st->free_count);
+        for (unsigned k = 0; k < st->nframes; k++)
+            put64(&c, st->frames[k]);
+        for (unsigned k = 0; k < st->nage; k++) {
+            put16(&c, st->age[k].bucket);
+            put64(&c, st->age[k].bytes);
+            put64(&c, st->age[k].count);
+        }
+        end_record(&c, r);
+    }
+
+    /* END: the checksum covers every byte before this record's tag. */
+    uint32_t h = 2166136261u;
+    for (uint8_t *q = buf; q < c.p; q++) {
+        h ^= *q;
+        h *= 16777619u;
+    }
+    r = begin_record(&c, 0xFFFF);
+    put64(&c, s->n_sites);
+    put32(&c, h);
+    end_record(&c, r);
+
+    *lenp = (size_t)(c.p - buf);
+    return buf;
+}
+
+/* An empty age-edge list (n_age_edges 0) stands for the shim's default edges for
+ * snap->epoch. Everything else is written as given, after the checks the reader makes. */
+int ls_snapshot_write(const char *path, const ls_snapshot_t *snap, char *err, size_t errlen)
+{
+    uint64_t defedges[LS_MAX_AGE_BUCKETS + 1];
+    const uint64_t *edges = snap->age_edges;
+    size_t n_edges = snap->n_age_edges;
+    if (n_edges == 0) {
+        n_edges = default_edges(snap->epoch, defedges);
+        edges = defedges;
+    }
+    if (validate(path, snap, n_edges, edges, err, errlen) < 0)
+        return -1;
+    size_t len;
+    uint8_t *buf = encode(snap, n_edges, edges, &len);
+
+    /* Temporary file beside the target, named like the shim's (".<name>.tmp"), plus
+     * our pid so that concurrent writers in one directory do not collide. */
+    const char *slash = strrchr(path, '/');
+    char *tmp = slash ? ls_xasprintf("%.*s/.%s.%ld.tmp", (int)(slash - path), path, slash + 1, (long)getpid())
+                      : ls_xasprintf(".%s.%ld.tmp", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) { /* left over by a crashed writer with our pid */
+        unlink(tmp);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    }
+    int rc = 0;
+    if (fd < 0) {
+        rc = werr(err, errlen, path, "cannot write: %s", strerror(errno));
+    } else {
+        size_t off = 0;
+        while (off < len) {
+            ssize_t w = write(fd, buf + off, len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                rc = werr(err, errlen, path, "cannot write: %s", w < 0 ? strerror(errno) : "short write");
+                break;
+            }
+            off += (size_t)w;
+        }
+        if (close(fd) < 0 && rc == 0)
+            rc = werr(err, errlen, path, "cannot write: %s", strerror(errno));
+        if (rc == 0 && rename(tmp, path) < 0)
+            rc = werr(err, errlen, path, "cannot write: %s", strerror(errno));
+        if (rc < 0)
+            unlink(tmp);
+    }
+    free(tmp);
+    free(buf);
+    return rc;
+}

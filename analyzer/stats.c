@@ -1,0 +1,384 @@
+/*
+ * stats.c — tracemalloc's Snapshot.statistics and Snapshot.compare_to over symbolized
+ * snapshots (stats.h), and their text and JSON renderings for `top` and `diff`.
+ * Grouping sorts (key, size, count) items and merges runs, so equal keys from sites at
+ * different addresses merge, and two groupings merge-join for a diff.
+ */
+#include "stats.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+int ls_key_type_parse(const char *name, ls_key_type_t *out)
+{
+    static const struct {
+        const char *name;
+        ls_key_type_t key;
+    } names[] = {{"lineno", LS_BY_LINENO},       {"line", LS_BY_LINENO},
+                 {"function", LS_BY_FUNCTION},   {"file", LS_BY_FILE},
+                 {"filename", LS_BY_FILE},       {"traceback", LS_BY_TRACEBACK}};
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i].name) == 0) {
+            *out = names[i].key;
+            return 0;
+        }
+    return -1;
+}
+
+const char *ls_key_type_name(ls_key_type_t key)
+{
+    switch (key) {
+    case LS_BY_LINENO: return "lineno";
+    case LS_BY_FUNCTION: return "function";
+    case LS_BY_FILE: return "file";
+    case LS_BY_TRACEBACK: return "traceback";
+    }
+    return "?";
+}
+
+/* ---- keys ------------------------------------------------------------------------ */
+
+static int sc(const char *a, const char *b)
+{
+    return a == b ? 0 : strcmp(a ? a : "", b ? b : "");
+}
+
+static int known(const char *file)
+{
+    return file && *file && strcmp(file, "??") != 0;
+}
+
+static int icmp(long a, long b)
+{
+    return (a > b) - (a < b);
+}
+
+/* A frame as a lineno key: file and line; without a file, module and function. */
+static int frame_cmp(const ls_frame_info_t *a, const ls_frame_info_t *b)
+{
+    int c = sc(a->file, b->file);
+    if (c)
+        return c;
+    if (!known(a->file)) {
+        if ((c = sc(a->module, b->module)) != 0)
+            return c;
+        return sc(a->function, b->function);
+    }
+    return icmp(a->line, b->line);
+}
+
+/* Total order on keys; 0 exactly when two stats belong to one group. */
+static int key_cmp(ls_key_type_t key, const ls_stat_t *a, const ls_stat_t *b)
+{
+    int c;
+    switch (key) {
+    case LS_BY_LINENO:
+        if ((c = sc(a->file, b->file)) != 0)
+            return c;
+        if (!known(a->file)) {
+            if ((c = sc(a->module, b->module)) != 0)
+                return c;
+            return sc(a->function, b->function);
+        }
+        return icmp(a->line, b->line);
+    case LS_BY_FUNCTION:
+        if ((c = sc(a->function, b->function)) != 0 || (c = sc(a->file, b->file)) != 0)
+            return c;
+        return known(a->file) ? 0 : sc(a->module, b->module);
+    case LS_BY_FILE:
+        if ((c = sc(a->file, b->file)) != 0)
+            return c;
+        return known(a->file) ? 0 : sc(a->module, b->module);
+    case LS_BY_TRACEBACK:
+        for (size_t i = 0; i < a->nframes && i < b->nframes; i++)
+            if ((c = frame_cmp(&a->frames[i], &b->frames[i])) != 0)
+                return c;
+        return icmp((long)a->nframes, (long)b->nframes);
+    }
+    return 0;
+}
+
+static int cmp_key_asc(const void *x, const void *y, void *ctx)
+{
+    return key_cmp(*(const ls_key_type_t *)ctx, x, y);
+}
+
+static uint64_t mag(int64_t v)
+{
+    return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+}
+
+static int ucmp(uint64_t a, uint64_t b)
+{
+    return (a > b) - (a < b);
+}
+
+/* tracemalloc Statistic._sort_key, reversed: size, count, key — descending. */
+static int cmp_stat_desc(const void *x, const void *y, void *ctx)
+{
+    const ls_stat_t *a = x, *b = y;
+    int c;
+    if ((c = ucmp(b->size, a->size)) != 0 || (c = ucmp(b->count, a->count)) != 0)
+        return c;
+    return key_cmp(*(const ls_key_type_t *)ctx, b, a);
+}
+
+/* tracemalloc StatisticDiff._sort_key, reversed: |size_diff|, size, |count_diff|, count, key. */
+static int cmp_diff_desc(const void *x, const void *y, void *ctx)
+{
+    const ls_stat_t *a = x, *b = y;
+    int c;
+    if ((c = ucmp(mag(b->size_diff), mag(a->size_diff))) != 0 || (c = ucmp(b->size, a->size)) != 0 ||
+        (c = ucmp(mag(b->count_diff), mag(a->count_diff))) != 0 || (c = ucmp(b->count, a->count)) != 0)
+        return c;
+    return key_cmp(*(const ls_key_type_t *)ctx, b, a);
+}
+
+/* ---- grouping ---------------------------------------------------------------------- */
+
+static void item_from_frame(ls_stat_t *it, ls_key_type_t key, const ls_frame_info_t *f)
+{
+    memset(it, 0, sizeof *it);
+    it->function = key == LS_BY_FILE ? NULL : f->function;
+    it->file = f->file;
+    it->line = key == LS_BY_FILE ? 0 : f->line;
+    it->module = f->module;
+}
+
+/* Groups one snapshot: the result is sorted by key, ascending, for merge-joins. */
+static int group(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, ls_stat_t **outp,
+                 size_t *np, char *err, size_t errlen)
+{
+    *outp = NULL;
+    *np = 0;
+    if (cumulative && key == LS_BY_TRACEBACK) {
+        snprintf(err, errlen, "cumulative mode cannot be used with key type 'traceback'");
+        return -1;
+    }
+    size_t cap = 0;
+    for (size_t i = 0; i < snap->n_sites; i++) {
+        const ls_site_t *s = &snap->sites[i];
+        if (!s->info || s->loc < 0 || s->loc >= s->nframes) {
+            snprintf(err, errlen, "%s: not symbolized", snap->path ? snap->path : "(snapshot)");
+            return -1;
+        }
+        if (s->live_count || s->live_bytes)
+            cap += cumulative ? (size_t)(s->nframes - s->loc) : 1;
+    }
+    ls_stat_t *items = ls_xmalloc((cap ? cap : 1) * sizeof *items);
+    size_t n = 0;
+    for (size_t i = 0; i < snap->n_sites; i++) {
+        const ls_site_t *s = &snap->sites[i];
+        if (!s->live_count && !s->live_bytes)
+            continue; /* like tracemalloc, which only sees live traces */
+        size_t first = n;
+        for (int j = s->loc; j < s->nframes; j++) {
+            ls_stat_t it;
+            item_from_frame(&it, key, &s->info[j]);
+            if (key == LS_BY_TRACEBACK) {
+                it.frames = &s->info[s->loc];
+                it.nframes = (size_t)(s->nframes - s->loc);
+            }
+            it.size = s->live_bytes;
+            it.count = s->live_count;
+            int dup = 0;
+            for (size_t k = first; k < n && !dup; k++)
+                dup = key_cmp(key, &items[k], &it) == 0;
+            if (!dup)
+                items[n++] = it;
+            if (!cumulative)
+                break;
+        }
+    }
+    qsort_r(items, n, sizeof *items, cmp_key_asc, &key);
+
+    size_t m = 0;
+    for (size_t i = 0; i < n;) {
+        ls_stat_t g = items[i];
+        size_t j = i + 1;
+        for (; j < n && key_cmp(key, &items[j], &g) == 0; j++) {
+            g.size += items[j].size;
+            g.count += items[j].count;
+            /* Representatives that do not depend on the order of sites in the file. */
+            if (key == LS_BY_LINENO && sc(items[j].function, g.function) < 0)
+                g.function = items[j].function;
+            if (key == LS_BY_FUNCTION && items[j].line > 0 && (g.line == 0 || items[j].line < g.line))
+                g.line = items[j].line;
+        }
+        items[m++] = g;
+        i = j;
+    }
+    *outp = items;
+    *np = m;
+    return 0;
+}
+
+int ls_statistics(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, ls_stats_t *out,
+                  char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (group(snap, key, cumulative, &out->stats, &out->n, err, errlen) < 0)
+        return -1;
+    qsort_r(out->stats, out->n, sizeof *out->stats, cmp_stat_desc, &key);
+    return 0;
+}
+
+int ls_compare_to(const ls_snapshot_t *old_snap, const ls_snapshot_t *new_snap, ls_key_type_t key,
+                  int cumulative, ls_stats_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    ls_stat_t *a, *b;
+    size_t na, nb;
+    if (group(old_snap, key, cumulative, &a, &na, err, errlen) < 0)
+        return -1;
+    if (group(new_snap, key, cumulative, &b, &nb, err, errlen) < 0) {
+        free(a);
+        return -1;
+    }
+    ls_stat_t *r = ls_xmalloc((na + nb + 1) * sizeof *r);
+    size_t n = 0, i = 0, j = 0;
+    while (i < na || j < nb) {
+        int c = i == na ? 1 : j == nb ? -1 : key_cmp(key, &a[i], &b[j]);
+        ls_stat_t s;
+        if (c > 0) { /* new key */
+            s = b[j++];
+            s.size_diff = (int64_t)s.size;
+            s.count_diff = (int64_t)s.count;
+        } else if (c < 0) { /* gone from NEW */
+            s = a[i++];
+            s.size_diff = (int64_t)((uint64_t)0 - s.size);
+            s.count_diff = (int64_t)((uint64_t)0 - s.count);
+            s.size = 0;
+            s.count = 0;
+        } else {
+            s = b[j];
+            s.size_diff = (int64_t)(b[j].size - a[i].size);
+            s.count_diff = (int64_t)(b[j].count - a[i].count);
+            i++, j++;
+        }
+        r[n++] = s;
+    }
+    free(a);
+    free(b);
+    qsort_r(r, n, sizeof *r, cmp_diff_desc, &key);
+    out->stats = r;
+    out->n = n;
+    return 0;
+}
+
+void ls_stats_free(ls_stats_t *st)
+{
+    if (!st)
+        return;
+    free(st->stats);
+    st->stats = NULL;
+    st->n = 0;
+}
+
+/* ---- output ------------------------------------------------------------------------- */
+
+static const char *base_name(const char *path)
+{
+    const char *s = path ? strrchr(path, '/') : NULL;
+    return s ? s + 1 : path ? path : "??";
+}
+
+static void print_frame(FILE *f, const ls_frame_info_t *fr)
+{
+    if (known(fr->file))
+        fprintf(f, "%s:%d (%s)", fr->file, fr->line, fr->function);
+    else if (fr->module && strcmp(fr->module, "??") != 0)
+        fprintf(f, "%s (%s)", fr->function, base_name(fr->module));
+    else
+        fprintf(f, "0x%" PRIx64 " (?\?)", fr->addr);
+}
+
+static void print_key(FILE *f, const ls_stat_t *s, ls_key_type_t key)
+{
+    int k = known(s->file);
+    switch (key) {
+    case LS_BY_LINENO:
+    case LS_BY_TRACEBACK:
+        if (k)
+            fprintf(f, "%s:%d", s->file, s->line);
+        else
+            fprintf(f, "%s (%s)", s->function, base_name(s->module));
+        break;
+    case LS_BY_FUNCTION:
+        if (k)
+            fprintf(f, "%s (%s:%d)", s->function, s->file, s->line);
+        else
+            fprintf(f, "%s (%s)", s->function, base_name(s->module));
+        break;
+    case LS_BY_FILE:
+        fputs(k ? s->file : s->module, f);
+        break;
+    }
+}
+
+void ls_stats_print_text(FILE *f, const ls_stats_t *st, ls_key_type_t key, int diff, size_t limit)
+{
+    size_t n = limit && limit < st->n ? limit : st->n;
+    char a[32], b[32];
+    for (size_t i = 0; i < n; i++) {
+        const ls_stat_t *s = &st->stats[i];
+        print_key(f, s, key);
+        fprintf(f, ": size=%s", ls_format_size(a, sizeof a, (int64_t)s->size, 0));
+        if (diff)
+            fprintf(f, " (%s)", ls_format_size(b, sizeof b, s->size_diff, 1));
+        fprintf(f, ", count=%" PRIu64, s->count);
+        if (diff)
+            fprintf(f, " (%+" PRId64 ")", s->count_diff);
+        if (s->count)
+            fprintf(f, ", average=%s",
+                    ls_format_size(a, sizeof a, (int64_t)((s->size + s->count / 2) / s->count), 0));
+        fputc('\n', f);
+        for (size_t j = 0; key == LS_BY_TRACEBACK && j < s->nframes; j++) {
+            fputs("  ", f);
+            print_frame(f, &s->frames[j]);
+            fputc('\n', f);
+        }
+    }
+}
+
+static void json_frame_fields(FILE *f, const char *function, const char *file, int line, const char *module)
+{
+    fputs("\"function\": ", f);
+    ls_json_string(f, function);
+    fputs(", \"file\": ", f);
+    ls_json_string(f, file);
+    fprintf(f, ", \"line\": %d, \"module\": ", line);
+    ls_json_string(f, module);
+}
+
+void ls_stats_print_json(FILE *f, const ls_stats_t *st, ls_key_type_t key, int diff, size_t limit)
+{
+    size_t n = limit && limit < st->n ? limit : st->n;
+    fputs("{\"stats\": [", f);
+    for (size_t i = 0; i < n; i++) {
+        const ls_stat_t *s = &st->stats[i];
+        fputs(i ? ",\n  {" : "\n  {", f);
+        json_frame_fields(f, s->function, s->file, s->line, s->module);
+        fprintf(f, ", \"size\": %" PRIu64, s->size);
+        if (diff)
+            fprintf(f, ", \"size_diff\": %" PRId64, s->size_diff);
+        fprintf(f, ", \"count\": %" PRIu64, s->count);
+        if (diff)
+            fprintf(f, ", \"count_diff\": %" PRId64, s->count_diff);
+        if (key == LS_BY_TRACEBACK) {
+            fputs(", \"frames\": [", f);
+            for (size_t j = 0; j < s->nframes; j++) {
+                const ls_frame_info_t *fr = &s->frames[j];
+                fputs(j ? ", {" : "{", f);
+                json_frame_fields(f, fr->function, fr->file, fr->line, fr->module);
+                fputc('}', f);
+            }
+            fputc(']', f);
+        }
+        fputc('}', f);
+    }
+    fputs(n ? "\n]}\n" : "]}\n", f);
+}
