@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "../shim/checksum.h"
 
 #define TAG_HEADER 1
 #define TAG_MODULE 2
@@ -30,7 +31,7 @@
 #define MODULE_FIXED (4 * 8)            /* start, end, bias, flags */
 #define SITE_FIXED (4 + 2 + 2 + 5 * 8)  /* id, nframes, nage, five u64 counters */
 #define AGE_ENTRY_LEN (2 + 8 + 8)
-#define END_LEN (8 + 4)
+#define END_LEN (8 + 8)
 
 static const uint8_t magic[8] = {'L', 'S', 'C', 'O', 'P', 'E', '\r', '\n'};
 
@@ -51,31 +52,6 @@ static inline uint64_t rd64(const uint8_t *p)
     uint64_t v;
     memcpy(&v, p, 8);
     return le64toh(v);
-}
-
-/* FNV-1a, 32 bit, as the END record's checksum is defined. It is the one part of reading
- * that touches every byte, and it is latency-bound (a multiply per byte, ~4 cycles), so the
- * decoder folds it into its own loops: the decoding then runs in the multiply's shadow. */
-#define FNV_INIT 2166136261u
-#define FNV_PRIME 16777619u
-
-static inline uint32_t fnv_bytes(uint32_t h, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
-
-/* The 8 bytes of a little-endian u64, in file order. */
-static inline uint32_t fnv_u64(uint32_t h, uint64_t v)
-{
-    for (int k = 0; k < 8; k++) {
-        h ^= (uint8_t)(v >> (8 * k));
-        h *= FNV_PRIME;
-    }
-    return h;
 }
 
 /* Writes "<name>: <message>" into err and returns -1. */
@@ -118,7 +94,7 @@ typedef struct {
     size_t n_sites, n_frames, n_age;
     size_t end_off;                 /* offset of the END record */
     uint64_t end_n_sites;
-    uint32_t end_checksum;
+    uint64_t end_checksum;
 } scan_t;
 
 /* A string field: u16 (or u8) length, then bytes, within [*pos, lim). */
@@ -233,7 +209,7 @@ static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, ch
                 return fail(err, errlen, name, "corrupt: END record has a bad length");
             s->end_off = pos;
             s->end_n_sites = rd64(p);
-            s->end_checksum = rd32(p + 8);
+            s->end_checksum = rd64(p + 8);
             if (pos + RECHDR_LEN + rl != len)
                 return fail(err, errlen, name, "corrupt: %zu bytes of data after the END record",
                             len - (pos + RECHDR_LEN + rl));
@@ -371,16 +347,11 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
     /* Pass 2: decode, checksumming as we go. Faults of content are only noted in `why`:
      * the checksum is judged first, so damage reads as "checksum mismatch". */
     const char *why = NULL;
-    uint32_t h = fnv_bytes(FNV_INIT, data, PREAMBLE_LEN);
+    uint64_t h = ls_cksum(data, s.end_off);
     for (size_t pos = PREAMBLE_LEN; pos < s.end_off;) {
         uint16_t tag = rd16(data + pos);
         uint32_t rl = rd32(data + pos + 2);
         const uint8_t *p = data + pos + RECHDR_LEN;
-        if (tag != TAG_SITE) {
-            h = fnv_bytes(h, data + pos, RECHDR_LEN + (size_t)rl);
-        } else {
-            h = fnv_bytes(h, data + pos, RECHDR_LEN + SITE_FIXED);
-        }
         if (tag == TAG_MODULE) {
             ls_module_t *m = &o->modules[o->n_modules++];
             m->start = rd64(p);
@@ -413,7 +384,6 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
             for (unsigned i = 0; i < st->nframes; i++, q += 8) {
                 uint64_t v = rd64(q);
                 frames[i] = v;
-                h = fnv_u64(h, v);
             }
             frames += st->nframes;
             st->age = ages;
@@ -423,7 +393,6 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
                 ages[i].bucket = rd16(q);
                 ages[i].bytes = rd64(q + 2);
                 ages[i].count = rd64(q + 10);
-                h = fnv_bytes(h, q, AGE_ENTRY_LEN);
                 if ((int)ages[i].bucket <= prev || ages[i].bucket >= o->n_age_edges - 1)
                     why = why ? why : "a SITE's age buckets are out of order or out of range";
                 prev = ages[i].bucket;
@@ -443,8 +412,8 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
     uint32_t dup;
     if (h != s.end_checksum) {
         ls_snapshot_free(o);
-        return fail(err, errlen, name, "corrupt: checksum mismatch (file says %08x, data gives %08x)",
-                    s.end_checksum, h);
+        return fail(err, errlen, name, "corrupt: checksum mismatch (file says %016llx, data gives %016llx)",
+                    (unsigned long long)s.end_checksum, (unsigned long long)h);
     }
     if (s.end_n_sites != s.n_sites) {
         ls_snapshot_free(o);
@@ -592,11 +561,12 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* The start time recorded in a snapshot's HEADER, read from the file's first bytes
- * only; UINT64_MAX when unreadable (such a process sorts last, and reading it in full
- * later gives the real error). */
-static uint64_t read_start_time(const char *path)
+/* The start time and parent pid recorded in a snapshot's HEADER, read from the file's
+ * first bytes only; start UINT64_MAX when unreadable (such a process sorts last, and
+ * reading it in full later gives the real error). */
+static uint64_t read_start_time(const char *path, uint64_t *ppid)
 {
+    *ppid = 0;
     uint8_t b[PREAMBLE_LEN + RECHDR_LEN + HEADER_FIXED];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -607,17 +577,23 @@ static uint64_t read_start_time(const char *path)
         rd32(b + 8) != LS_FORMAT_VERSION || rd16(b + PREAMBLE_LEN) != TAG_HEADER ||
         rd32(b + PREAMBLE_LEN + 2) < HEADER_FIXED)
         return UINT64_MAX;
+    *ppid = rd64(b + PREAMBLE_LEN + RECHDR_LEN + 8);
     return rd64(b + PREAMBLE_LEN + RECHDR_LEN + 8 * 8);
 }
 
 typedef struct {
     ls_process_t p;
-    uint64_t start;
+    uint64_t start, ppid;
+    int child; /* its parent is another process of this run */
 } proc_sort_t;
 
+/* Parents before their children, then by start time: a program that forked and later
+ * exec'd restarts its clock at the exec, yet it is still the process that came first. */
 static int cmp_proc(const void *a, const void *b)
 {
     const proc_sort_t *x = a, *y = b;
+    if (x->child != y->child)
+        return x->child - y->child;
     if (x->start != y->start)
         return x->start < y->start ? -1 : 1;
     if (x->p.pid != y->p.pid)
@@ -681,9 +657,13 @@ int ls_run_open(const char *dir, ls_run_t *out, char *err, size_t errlen)
         p->p.paths = ls_xmalloc((j - i) * sizeof(char *));
         for (size_t k = i; k < j; k++)
             p->p.paths[k - i] = ls_xasprintf("%.*s/%s", (int)dirlen, dir, ents[k].name);
-        p->start = read_start_time(p->p.paths[0]);
+        p->start = read_start_time(p->p.paths[0], &p->ppid);
+        p->child = 0;
         i = j;
     }
+    for (size_t i = 0; i < np; i++)
+        for (size_t k = 0; k < np && !ps[i].child; k++)
+            ps[i].child = ps[k].p.pid == ps[i].ppid && ps[k].p.pid != ps[i].p.pid;
     for (size_t i = 0; i < n; i++) {
         free(ents[i].name);
         free(ents[i].prog);

@@ -86,7 +86,8 @@ typedef struct {
 
 typedef struct {
     char *dir;
-    ls_process_t *procs; /* ordered by the start time of each process (first snapshot's start_mono_ns, then pid) */
+    ls_process_t *procs; /* parents before their children (by ppid), then by start time
+                          * (first snapshot's start_mono_ns), then pid */
     size_t n_procs;
 } ls_run_t;
 

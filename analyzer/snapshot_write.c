@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "../shim/checksum.h"
 
 typedef struct {
     uint8_t *p;
@@ -144,7 +145,7 @@ static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *e
     size += 6 + 4 + 8 * n_edges;
     for (size_t i = 0; i < s->n_sites; i++)
         size += 6 + 48 + 8 * (size_t)s->sites[i].nframes + 18 * (size_t)s->sites[i].nage;
-    size += 6 + 12;
+    size += 6 + 16; /* END */
 
     uint8_t *buf = ls_xmalloc(size);
     cur_t c = {buf};
@@ -208,14 +209,10 @@ static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *e
     }
 
     /* END: the checksum covers every byte before this record's tag. */
-    uint32_t h = 2166136261u;
-    for (uint8_t *q = buf; q < c.p; q++) {
-        h ^= *q;
-        h *= 16777619u;
-    }
+    uint64_t h = ls_cksum(buf, (size_t)(c.p - buf));
     r = begin_record(&c, 0xFFFF);
     put64(&c, s->n_sites);
-    put32(&c, h);
+    put64(&c, h);
     end_record(&c, r);
 
     *lenp = (size_t)(c.p - buf);

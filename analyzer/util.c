@@ -114,7 +114,7 @@ const char *ls_format_size(char *buf, size_t len, int64_t bytes, int sign)
 {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double size = (double)bytes;
-    const char *plus = (sign && bytes > 0) ? "+" : "";
+    const char *plus = (sign && bytes >= 0) ? "+" : ""; /* tracemalloc: "+0 B" */
     unsigned u = 0;
     for (; u < 4; u++) {
         if (size < 0 ? size > -100.0 * 1024 : size < 100.0 * 1024)

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checksum.h"
 #include "engine.h"
 #include "modules.h"
 #include "ptrtable.h"
@@ -39,19 +40,20 @@ static _Atomic uint64_t written;    /* snapshots written, fork-inherited (epochs
 static int exit_done;
 static int output_failed;
 
-/* ---- a write buffer with a running FNV-1a checksum ------------------------------ */
+/* ---- a write buffer with a running checksum (checksum.h) ------------------------ */
 
 typedef struct {
     int fd;
     int error; /* errno of the first failed write */
-    uint32_t fnv;
+    ls_cksum_t sum;
     size_t used;
-    uint8_t data[1 << 16];
+    uint8_t data[1 << 16]; /* a multiple of 8: every full flush is whole checksum words */
 } writer_t;
 
 static writer_t out;
 
-static void w_flush(writer_t *w)
+/* Write out the buffer (its bytes have gone into the checksum already). */
+static void w_write(writer_t *w)
 {
     size_t off = 0;
     while (off < w->used && !w->error) {
@@ -69,12 +71,11 @@ static void w_flush(writer_t *w)
 static void w_bytes(writer_t *w, const void *p, size_t n)
 {
     const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++) {
-        w->fnv = (w->fnv ^ b[i]) * 16777619u;
-    }
     while (n) {
-        if (w->used == sizeof w->data)
-            w_flush(w);
+        if (w->used == sizeof w->data) {
+            ls_cksum_update(&w->sum, w->data, w->used);
+            w_write(w);
+        }
         size_t k = sizeof w->data - w->used;
         if (k > n)
             k = n;
@@ -235,7 +236,7 @@ static uint64_t start_mono;
 static void write_body(const char *label, uint64_t this_seq)
 {
     writer_t *w = &out;
-    w->fnv = 2166136261u;
+    ls_cksum_init(&w->sum);
     w->used = 0;
     w->error = 0;
 
@@ -349,11 +350,12 @@ static void write_body(const char *label, uint64_t this_seq)
     }
 
     /* END */
-    uint32_t sum = w->fnv; /* FNV-1a of every byte before END's tag */
-    w_record(w, TAG_END, 12);
+    ls_cksum_update(&w->sum, w->data, w->used); /* every byte before END's tag */
+    uint64_t sum = ls_cksum_final(&w->sum);
+    w_record(w, TAG_END, 16);
     w_u64(w, a.n_sites);
-    w_u32(w, sum);
-    w_flush(w);
+    w_u64(w, sum);
+    w_write(w);
     ls_pages_free(a.live, live_sz);
     ls_pages_free(a.age, age_sz);
 }

@@ -12,6 +12,7 @@
 
 #include "snapshot.h"
 #include "stats.h"
+#include "../../shim/checksum.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -62,16 +63,14 @@ static void one(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     one(data, size);
-    /* With the checksum made right, if the input ends like an END record (tag, length 12). */
-    if (size >= 34 && data[size - 18] == 0xFF && data[size - 17] == 0xFF && data[size - 16] == 12 &&
-        !data[size - 15] && !data[size - 14] && !data[size - 13]) {
+    /* With the checksum made right, if the input ends like an END record (tag, length 16). */
+    if (size >= 38 && data[size - 22] == 0xFF && data[size - 21] == 0xFF && data[size - 20] == 16 &&
+        !data[size - 19] && !data[size - 18] && !data[size - 17]) {
         uint8_t *copy = malloc(size);
         memcpy(copy, data, size);
-        uint32_t h = 2166136261u;
-        for (size_t i = 0; i < size - 18; i++)
-            h = (h ^ copy[i]) * 16777619u;
-        for (int k = 0; k < 4; k++)
-            copy[size - 4 + k] = (uint8_t)(h >> (8 * k));
+        uint64_t h = ls_cksum(copy, size - 22);
+        for (int k = 0; k < 8; k++)
+            copy[size - 8 + k] = (uint8_t)(h >> (8 * k));
         one(copy, size);
         free(copy);
     }
