@@ -87,7 +87,7 @@ $(SIMLIB_A): $(call obj,$(SIMLIB_SRC))
 
 # Test programs: built without optimisation-driven inlining of their call sites, with
 # debug info so their sites resolve to exact lines.
-$(BUILD)/tests/%: tests/programs/%.c include/leakscope.h $(DEPS_OK)
+$(BUILD)/tests/%: tests/programs/%.c include/leakscope.h $(wildcard tests/programs/*.h) $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O1 -g -fno-inline -fno-omit-frame-pointer -Iinclude -D_GNU_SOURCE -o $@ $< -lpthread -ldl -lm
 $(BUILD)/tests/%: tests/programs/%.cc include/leakscope.h $(DEPS_OK)

@@ -112,28 +112,22 @@ void ls_json_string(FILE *f, const char *s)
 
 const char *ls_format_size(char *buf, size_t len, int64_t bytes, int sign)
 {
+    /* tracemalloc's _format_size: "xx.x UNIT" below 100 of a unit above bytes, else a
+     * whole number of the largest unit that keeps it under 10 * 1024. */
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double size = (double)bytes;
-    const char *plus = (sign && bytes >= 0) ? "+" : ""; /* tracemalloc: "+0 B" */
-    unsigned u = 0;
-    for (; u < 4; u++) {
-        if (size < 0 ? size > -100.0 * 1024 : size < 100.0 * 1024)
-            break;
-        size /= 1024.0;
-    }
-    if (u == 0 && (size < 0 ? -size : size) < 10.0 * 1024)
-        snprintf(buf, len, "%s%lld B", plus, (long long)bytes);
-    else {
-        if (u == 0) {
-            size /= 1024.0;
-            u = 1;
+    for (unsigned u = 0;; u++) {
+        double mag = size < 0 ? -size : size;
+        if (u > 0 && mag < 100) {
+            snprintf(buf, len, sign ? "%+.1f %s" : "%.1f %s", size, units[u]);
+            return buf;
         }
-        if (size > -10 && size < 10)
-            snprintf(buf, len, "%s%.1f %s", plus, size, units[u]);
-        else
-            snprintf(buf, len, "%s%.0f %s", plus, size, units[u]);
+        if (mag < 10 * 1024 || u == 4) {
+            snprintf(buf, len, sign ? "%+.0f %s" : "%.0f %s", size, units[u]);
+            return buf;
+        }
+        size /= 1024;
     }
-    return buf;
 }
 
 int ls_out_open(ls_out_t *out, const char *path)

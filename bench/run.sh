@@ -97,5 +97,5 @@ printf '  with --leak history (a malloc per step, 50 snapshots): %sx\n' "$(ratio
 
 if [ -x bench/report_speed.sh ]; then
     echo "== leakscope report over a long series"
-    BUILD=$B bench/report_speed.sh
+    LS_BUILD=$PWD/$B bench/report_speed.sh
 fi

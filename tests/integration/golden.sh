@@ -1,8 +1,9 @@
 #!/bin/bash
-# golden.sh — analyzer output on a committed synthetic run (tests/golden/gen_series.c, built
-# against build/analyzer.a and run here) diffed against tests/golden/*.expected: report in
-# text and JSON, with and without a policy, HTML structure, gate (output, exit status,
-# JUnit) and, while they exist, top and diff. UPDATE_GOLDEN=1 rewrites the expected files.
+# golden.sh — analyzer output on a committed synthetic run (tests/golden/series/, made by
+# tests/golden/gen_series.c) diffed against tests/golden/*.expected: report in text and
+# JSON, with and without a policy, HTML structure, gate (output, exit status, JUnit), top
+# and diff. The committed files also pin the format: the generator, rebuilt here, must
+# reproduce them byte for byte. UPDATE_GOLDEN=1 rewrites the series and the expected files.
 set -u
 G=$LS_ROOT/tests/golden
 [ -x "$LS_CLI" ] || { echo "skip: $LS_CLI not built"; exit 77; }
@@ -11,6 +12,13 @@ cd "$LS_TMP" || exit 1
 ${CC:-cc} -std=gnu11 -O1 -I"$LS_ROOT/analyzer" -o gen_series "$G/gen_series.c" "$LS_BUILD/analyzer.a" \
     -ldw -lelf -lyaml -lstdc++ -lm || { echo "cannot build gen_series"; exit 1; }
 ./gen_series run || exit 1
+if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then
+    rm -rf "$G/series" && cp -r run "$G/series" && echo "updated tests/golden/series"
+elif ! diff -r "$G/series" run >/dev/null; then
+    echo "FAIL: gen_series no longer reproduces tests/golden/series byte for byte (format or writer changed?)"
+    exit 1
+fi
+rm -rf run && cp -r "$G/series" run
 cp "$G/policy.yaml" policy.yaml
 first=$(ls run | head -n 1)
 

@@ -1,0 +1,692 @@
+/*
+ * classify.c — the per-site classifier: burn-in by change-point, robust slope, rank trend
+ * test with autocorrelation and multiple-testing correction, effect-size floors, age and
+ * envelope evidence. docs/classification.md explains each step and why it is there.
+ */
+#include "classify.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Series longer than this are folded into this many consecutive blocks (means) before the
+ * O(m^2) rank statistics: it bounds the cost per site and damps short-range noise. */
+#define MAX_BLOCKS 128
+/* Fewest points of the steady segment on which a trend test can reach significance. */
+#define MIN_POST 6
+
+static const char *const pattern_names[] = {"leak", "warmup", "bounded", "stable", "shrinking", "inconclusive"};
+static const char *const trend_names[] = {"increasing", "stable", "decreasing"};
+static const char *const severity_names[] = {"none", "low", "medium", "high", "critical"};
+
+const char *ls_pattern_name(ls_pattern_t p) { return pattern_names[p]; }
+const char *ls_trend_name(ls_trend_t t) { return trend_names[t]; }
+const char *ls_severity_name(ls_severity_t s) { return severity_names[s]; }
+
+int ls_severity_parse(const char *s)
+{
+    for (int i = 0; i < 5; i++)
+        if (s && strcmp(s, severity_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void ls_classify_defaults(ls_classify_opts_t *o)
+{
+    o->horizon_steps = 1e6;
+    o->horizon_seconds = 86400;
+    o->sev_medium = 10.0 * 1024 * 1024;
+    o->sev_high = 100.0 * 1024 * 1024;
+    o->sev_critical = 1024.0 * 1024 * 1024;
+    o->fdr = 0.05;
+    o->min_growth_bytes = 1024;
+    o->min_growth_rel = 0.05;
+}
+
+ls_severity_t ls_severity_for(double projected, const ls_classify_opts_t *o)
+{
+    if (projected >= o->sev_critical)
+        return LS_SEV_CRITICAL;
+    if (projected >= o->sev_high)
+        return LS_SEV_HIGH;
+    if (projected >= o->sev_medium)
+        return LS_SEV_MEDIUM;
+    return LS_SEV_LOW;
+}
+
+/* ---- robust statistics ------------------------------------------------------------ */
+
+/* k-th smallest of a[0..n) (0-based); reorders a. Hoare selection, median-of-three pivot. */
+static double select_kth(double *a, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        double p0 = a[lo], p1 = a[mid], p2 = a[hi], pivot;
+        if ((p0 <= p1 && p1 <= p2) || (p2 <= p1 && p1 <= p0))
+            pivot = p1;
+        else if ((p1 <= p0 && p0 <= p2) || (p2 <= p0 && p0 <= p1))
+            pivot = p0;
+        else
+            pivot = p2;
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return a[k];
+    }
+    return a[k];
+}
+
+/* Median of a[0..n), n >= 1; reorders a. */
+static double median(double *a, size_t n)
+{
+    double m = select_kth(a, n, n / 2);
+    if (n % 2 == 0) {
+        double lo = a[0];
+        for (size_t i = 1; i < n / 2; i++) /* after selection, a[0..n/2) <= a[n/2] */
+            if (a[i] > lo)
+                lo = a[i];
+        m = (m + lo) / 2;
+    }
+    return m;
+}
+
+/* Scratch space for pairwise slopes; grows on demand, reused across sites. */
+static double *slope_buf;
+static size_t slope_cap;
+
+double ls_theil_sen(const double *x, const double *y, size_t n)
+{
+    size_t pairs = n * (n - 1) / 2, k = 0;
+    if (n < 2)
+        return 0;
+    if (pairs > slope_cap) {
+        slope_cap = pairs;
+        slope_buf = ls_xrealloc(slope_buf, slope_cap * sizeof *slope_buf);
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (x[j] != x[i])
+                slope_buf[k++] = (y[j] - y[i]) / (x[j] - x[i]);
+    return k ? median(slope_buf, k) : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double ls_mann_kendall(const double *y, size_t n, double *var)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            s += (y[j] > y[i]) - (y[j] < y[i]);
+    double v = (double)n * (n - 1) * (2.0 * n + 5);
+    double *sorted = ls_xmalloc(n * sizeof *sorted);
+    memcpy(sorted, y, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_double);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && sorted[j] == sorted[i])
+            j++;
+        double t = (double)(j - i);
+        if (t > 1)
+            v -= t * (t - 1) * (2 * t + 5);
+        i = j;
+    }
+    free(sorted);
+    *var = v / 18.0;
+    return s;
+}
+
+/* Upper tail of the standard normal. */
+static double norm_sf(double z) { return 0.5 * erfc(z / sqrt(2.0)); }
+
+/* Live bytes of a histogram born in [lo, hi), buckets taken as uniform in birth epoch. */
+static double hist_mass(const ls_age_hist_t *h, double lo, double hi)
+{
+    double m = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        double a = h->edges[i], b = h->edges[i + 1];
+        if (b <= a) {
+            if (a >= lo && a < hi)
+                m += h->bytes[i];
+            continue;
+        }
+        double l = a > lo ? a : lo, r = b < hi ? b : hi;
+        if (r > l)
+            m += h->bytes[i] * (r - l) / (b - a);
+    }
+    return m;
+}
+
+/* ---- per-site analysis -------------------------------------------------------------- */
+
+enum { K_STABLE, K_SHORT, K_TESTED };
+
+typedef struct {
+    int kind;
+    size_t n;             /* points used */
+    double ymin, ymax, yend, ystart;
+    double beta, alpha;   /* Theil–Sen line of the steady segment */
+    double beta1, beta2;  /* ... of its first and second halves */
+    double burn_x, end_x, burn_t, end_t;
+    double level_b;       /* the line's value at the burn-in */
+    double pre_rise;      /* level at the burn-in minus the first value */
+    double post_range;    /* max - min of the steady segment (block means) */
+    double bpeak, bmin, bend; /* highest, lowest and last block mean */
+    double sigma;         /* robust residual scale (1.4826 MAD) */
+    double e_late;        /* max of the last third of the steady segment - max of all before it */
+    double span3;         /* x length of that last third */
+    double tau;
+    double p_up, p_down;
+    double age_first;     /* survivors born in the first half of the steady segment */
+    double age_span;      /* the birth-epoch span age_first covers */
+    double old_frac;      /* share of final live bytes born before the burn-in */
+    int have_age;
+    /* Stepwise growth of the running maximum over the whole series (see stepwise()). */
+    int step_ok;
+    double step_rate;
+} site_stats_t;
+
+typedef struct {
+    double x[MAX_BLOCKS], y[MAX_BLOCKS], ymax[MAX_BLOCKS], xmin[MAX_BLOCKS], t[MAX_BLOCKS];
+    size_t m;
+} blocks_t;
+
+/* Fold n points into at most MAX_BLOCKS consecutive blocks (means; max and first x kept). */
+static void make_blocks(const ls_series_view_t *v, size_t n, blocks_t *b)
+{
+    size_t m = n < MAX_BLOCKS ? n : MAX_BLOCKS;
+    b->m = m;
+    for (size_t k = 0; k < m; k++) {
+        size_t lo = k * n / m, hi = (k + 1) * n / m;
+        double sx = 0, sy = 0, mx = v->y[lo];
+        for (size_t i = lo; i < hi; i++) {
+            sx += v->x[i];
+            sy += v->y[i];
+            if (v->y[i] > mx)
+                mx = v->y[i];
+        }
+        b->x[k] = sx / (double)(hi - lo);
+        b->y[k] = sy / (double)(hi - lo);
+        b->ymax[k] = mx;
+        b->xmin[k] = v->x[lo];
+        b->t[k] = v->t_s ? v->t_s[lo] : 0;
+    }
+}
+
+/* Sums for least squares on a prefix: index i holds sums over blocks [0, i). */
+typedef struct {
+    double n, sx, sy, sxx, sxy, syy;
+} sums_t;
+
+static double seg_sse(const sums_t *p, size_t a, size_t b)
+{
+    double n = p[b].n - p[a].n, sx = p[b].sx - p[a].sx, sy = p[b].sy - p[a].sy;
+    double sxx = p[b].sxx - p[a].sxx, sxy = p[b].sxy - p[a].sxy, syy = p[b].syy - p[a].syy;
+    double vx = sxx - sx * sx / n, vy = syy - sy * sy / n, cxy = sxy - sx * sy / n;
+    double sse = vx > 1e-12 ? vy - cxy * cxy / vx : vy;
+    return sse > 0 ? sse : 0;
+}
+
+/* The burn-in: the block where a two-segment (discontinuous) linear fit beats one line by
+ * the BIC, searched so that the steady segment keeps at least a quarter of the run and
+ * MIN_POST blocks. Returns 0 when one line is as good (no burn-in). */
+static size_t find_burn_in(const blocks_t *b, double yrange)
+{
+    size_t m = b->m, tail = m / 4 > MIN_POST ? m / 4 : MIN_POST;
+    if (m < tail + 3)
+        return 0;
+    sums_t p[MAX_BLOCKS + 1];
+    double x0 = b->x[0], xs = b->x[m - 1] - b->x[0];
+    if (xs <= 0)
+        xs = 1;
+    double ys = yrange > 0 ? yrange : 1;
+    memset(&p[0], 0, sizeof p[0]);
+    for (size_t i = 0; i < m; i++) {
+        double x = (b->x[i] - x0) / xs, y = (b->y[i] - b->y[0]) / ys;
+        p[i + 1].n = p[i].n + 1;
+        p[i + 1].sx = p[i].sx + x;
+        p[i + 1].sy = p[i].sy + y;
+        p[i + 1].sxx = p[i].sxx + x * x;
+        p[i + 1].sxy = p[i].sxy + x * y;
+        p[i + 1].syy = p[i].syy + y * y;
+    }
+    const double eps = 1e-6; /* residuals below 0.1% of the range count as exact */
+    double md = (double)m;
+    double sse1 = seg_sse(p, 0, m);
+    double bic1 = md * log(sse1 / md + eps) + 2 * log(md);
+    double best = bic1;
+    size_t best_k = 0;
+    for (size_t k = 2; k + tail <= m; k++) {
+        double sse = seg_sse(p, 0, k) + seg_sse(p, k, m);
+        double bic2 = md * log(sse / md + eps) + 5 * log(md);
+        if (bic2 < best - 1e-9 && sse < 0.7 * sse1) {
+            best = bic2;
+            best_k = k;
+        }
+    }
+    return best_k;
+}
+
+/* Growth in steps that keep coming — a buffer doubled by realloc, a table grown in chunks —
+ * is flat between its steps, so the steady-segment tests can take its last step for the end
+ * of a warm-up. Its running maximum, though, grows as much in the second half of the run as
+ * in the first (for doubling: exactly one doubling falls in every (T/2, T]), in at least
+ * three separate episodes, never falls back, and has not been flat for longer than its
+ * recent rhythm. Sets s->step_ok and s->step_rate (bytes per x over the second half). */
+static void stepwise(const ls_series_view_t *v, size_t n, const ls_classify_opts_t *o, const blocks_t *b,
+                     site_stats_t *s)
+{
+    double x0 = v->x[0], xe = v->x[n - 1], xm = (x0 + xe) / 2;
+    if (n < 8 || xe <= x0)
+        return;
+    double env = v->y[0], env_mid = v->y[0], jump = 0.01 * s->ymax;
+    if (jump < o->min_growth_bytes / 8)
+        jump = o->min_growth_bytes / 8;
+    int episodes = 0, in_episode = 0;
+    double ep_start[2] = {0, 0}, last_rise = x0; /* the last two episodes' starts */
+    for (size_t i = 1; i < n; i++) {
+        if (v->y[i] > env + jump) {
+            if (!in_episode) {
+                episodes++;
+                ep_start[0] = ep_start[1];
+                ep_start[1] = v->x[i - 1];
+            }
+            in_episode = 1;
+            last_rise = v->x[i];
+        } else
+            in_episode = 0;
+        if (v->y[i] > env)
+            env = v->y[i];
+        if (v->x[i] <= xm)
+            env_mid = env;
+    }
+    double e1 = env_mid - v->y[0], e2 = env - env_mid;
+    if (episodes < 3 || e2 < o->min_growth_bytes || e2 < 0.5 * e1 || v->y[n - 1] < 0.9 * env)
+        return;
+    double rhythm = ep_start[1] - ep_start[0];
+    if (xe - last_rise > 2.5 * rhythm)
+        return;
+    /* Never falls back: concordant pairs must outweigh discordant ones 9 to 1. */
+    double conc = 0, disc = 0;
+    for (size_t i = 0; i < b->m; i++)
+        for (size_t j = i + 1; j < b->m; j++) {
+            conc += b->y[j] > b->y[i];
+            disc += b->y[j] < b->y[i];
+        }
+    if (conc + disc == 0 || (conc - disc) / (conc + disc) < 0.8)
+        return;
+    s->step_ok = 1;
+    s->step_rate = e2 / (xe - xm);
+}
+
+static void analyse(const ls_series_view_t *v, const ls_classify_opts_t *o, site_stats_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->p_up = s->p_down = 1;
+    size_t n = v->n;
+    /* A drop at the final `exit` snapshot is the program tearing down, not its steady
+     * behaviour: classify without it. */
+    int use_prev_age = 0;
+    if (v->last_is_teardown && n >= 3 && v->y[n - 1] < v->y[n - 2]) {
+        n--;
+        use_prev_age = 1;
+    }
+    s->n = n;
+    if (n == 0) {
+        s->kind = K_STABLE;
+        return;
+    }
+    s->ystart = v->y[0];
+    s->yend = v->y[n - 1];
+    s->ymin = s->ymax = v->y[0];
+    for (size_t i = 1; i < n; i++) {
+        if (v->y[i] < s->ymin)
+            s->ymin = v->y[i];
+        if (v->y[i] > s->ymax)
+            s->ymax = v->y[i];
+    }
+    double range = s->ymax - s->ymin;
+    if (range < o->min_growth_bytes || range < 0.02 * s->ymax) {
+        s->kind = K_STABLE;
+        return;
+    }
+    blocks_t *b = ls_xmalloc(sizeof *b);
+    make_blocks(v, n, b);
+    stepwise(v, n, o, b, s);
+    size_t m = b->m, k = find_burn_in(b, range);
+    size_t np = m - k;
+    const double *px = b->x + k, *py = b->y + k;
+    s->burn_x = b->xmin[k];
+    s->end_x = v->x[n - 1];
+    s->burn_t = b->t[k];
+    s->end_t = v->t_s ? v->t_s[n - 1] : 0;
+    s->beta = ls_theil_sen(px, py, np);
+    {
+        double *r = ls_xmalloc(np * sizeof *r);
+        for (size_t i = 0; i < np; i++)
+            r[i] = py[i] - s->beta * px[i];
+        s->alpha = median(r, np);
+        free(r);
+    }
+    s->level_b = s->alpha + s->beta * s->burn_x;
+    s->pre_rise = (k > 0 ? s->level_b : b->y[0]) - v->y[0];
+    double pmin = py[0], pmax = py[0];
+    for (size_t i = 1; i < np; i++) {
+        if (py[i] < pmin)
+            pmin = py[i];
+        if (py[i] > pmax)
+            pmax = py[i];
+    }
+    s->post_range = pmax - pmin;
+    s->bpeak = s->bmin = b->y[0];
+    for (size_t i = 1; i < m; i++) {
+        if (b->y[i] > s->bpeak)
+            s->bpeak = b->y[i];
+        if (b->y[i] < s->bmin)
+            s->bmin = b->y[i];
+    }
+    s->bend = b->y[m - 1];
+
+    /* Age: where the memory alive at the end was born. */
+    const ls_age_hist_t *h = use_prev_age ? &v->age_prev : &v->age_last;
+    if (h->n > 0) {
+        double total = hist_mass(h, -INFINITY, INFINITY);
+        double len = s->end_x - s->burn_x;
+        if (total > 0) {
+            s->have_age = 1;
+            s->old_frac = hist_mass(h, -INFINITY, s->burn_x) / total;
+            /* Start at the first bucket edge at or after the burn-in, so that a bucket
+             * holding the warm-up's memory is not counted as born after it. */
+            double from = s->burn_x;
+            for (size_t i = 0; i <= h->n; i++)
+                if (h->edges[i] >= s->burn_x) {
+                    from = h->edges[i];
+                    break;
+                }
+            double mid = s->burn_x + len / 2;
+            if (from < mid) {
+                s->age_first = hist_mass(h, from, mid);
+                s->age_span = mid - from;
+            }
+        }
+    }
+
+    if (np < MIN_POST) {
+        s->kind = K_SHORT;
+        free(b);
+        return;
+    }
+    s->kind = K_TESTED;
+
+    /* Residual scale and lag-1 autocorrelation about the robust line. */
+    double *res = ls_xmalloc(np * sizeof *res);
+    double mean = 0;
+    for (size_t i = 0; i < np; i++) {
+        res[i] = py[i] - s->alpha - s->beta * px[i];
+        mean += res[i];
+    }
+    mean /= (double)np;
+    double c0 = 0, c1 = 0;
+    for (size_t i = 0; i < np; i++) {
+        c0 += (res[i] - mean) * (res[i] - mean);
+        if (i + 1 < np)
+            c1 += (res[i] - mean) * (res[i + 1] - mean);
+    }
+    double r1 = c0 > 1e-9 * (range * range) * (double)np ? c1 / c0 : 0;
+    for (size_t i = 0; i < np; i++)
+        res[i] = fabs(res[i] - mean);
+    s->sigma = 1.4826 * median(res, np);
+    free(res);
+
+    /* Mann–Kendall on the steady segment; an AR(1)-like residual inflates the variance by
+     * the effective-sample-size factor (1+r1)/(1-r1) when r1 is significant. */
+    double var, S = ls_mann_kendall(py, np, &var);
+    if (r1 > 2.0 / sqrt((double)np)) {
+        if (r1 > 0.8)
+            r1 = 0.8;
+        var *= (1 + r1) / (1 - r1);
+    }
+    if (var > 0) {
+        s->p_up = S > 0 ? norm_sf((S - 1) / sqrt(var)) : 1;
+        s->p_down = S < 0 ? norm_sf((-S - 1) / sqrt(var)) : 1;
+    }
+    s->tau = S / ((double)np * (np - 1) / 2);
+
+    /* Is it still growing at the end? Slopes of the two halves, and the envelope of the
+     * last third against the highest level seen before it (anywhere in the run). */
+    size_t h1 = np / 2;
+    s->beta1 = ls_theil_sen(px, py, h1);
+    s->beta2 = ls_theil_sen(px + h1, py + h1, np - h1);
+    size_t t3 = k + (2 * np) / 3;
+    double before = b->ymax[0], last = b->ymax[t3];
+    for (size_t i = 1; i < t3; i++)
+        if (b->ymax[i] > before)
+            before = b->ymax[i];
+    for (size_t i = t3; i < m; i++)
+        if (b->ymax[i] > last)
+            last = b->ymax[i];
+    s->e_late = last - before;
+    s->span3 = s->end_x - b->xmin[t3];
+    free(b);
+}
+
+/* Benjamini–Hochberg: q-values for p[idx[0..m)], written to q[idx[...]]. */
+typedef struct {
+    double p;
+    size_t i;
+} pidx_t;
+
+static int cmp_pidx(const void *a, const void *b)
+{
+    const pidx_t *x = a, *y = b;
+    if (x->p != y->p)
+        return x->p < y->p ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+static void bh_adjust(pidx_t *v, size_t m, double *q)
+{
+    qsort(v, m, sizeof *v, cmp_pidx);
+    double run = 1;
+    for (size_t r = m; r-- > 0;) {
+        double adj = v[r].p * (double)m / (double)(r + 1);
+        if (adj < run)
+            run = adj;
+        q[v[r].i] = run;
+    }
+}
+
+static void decide(const ls_series_view_t *v, const site_stats_t *s, const ls_classify_opts_t *o,
+                   ls_class_t *c)
+{
+    double floor_abs = o->min_growth_bytes;
+    c->n_used = s->n;
+    c->burn_in = s->burn_x;
+    c->tau = s->tau;
+    c->p_up = s->p_up;
+    c->p_down = s->p_down;
+    c->old_fraction = s->old_frac;
+    c->trend = LS_TREND_STABLE;
+    c->severity = LS_SEV_NONE;
+    c->growth_bytes = v->n ? v->y[v->n - 1] - v->y[0] : 0;
+
+    if (s->kind == K_STABLE) {
+        c->pattern = s->n < 2 && v->n < 2 ? LS_PAT_INCONCLUSIVE : LS_PAT_STABLE;
+        c->why = s->n < 2 ? "one snapshot" : "no change above the floors";
+        return;
+    }
+    double len = s->end_x - s->burn_x;
+    double G = s->beta * len;
+    c->bytes_per_step = s->beta;
+    double dt = s->end_t - s->burn_t;
+    c->bytes_per_second = dt > 0 ? G / dt : 0;
+    c->projected_bytes = v->marked || dt <= 0 ? s->beta * o->horizon_steps : c->bytes_per_second * o->horizon_seconds;
+    if (c->projected_bytes < 0)
+        c->projected_bytes = 0;
+    double level = s->level_b > 0 ? s->level_b : 0;
+    /* Growth must clear the absolute floor and the residual noise; the floor relative to the
+     * site's level applies where no age evidence backs the trend (below). */
+    int floors_up = G >= floor_abs && G >= 2 * s->sigma;
+    int floors_down = -G >= floor_abs && -G >= o->min_growth_rel * (level > s->ymax * 0.5 ? level : s->ymax * 0.5) &&
+                      -G >= 2 * s->sigma;
+
+    if (s->kind == K_SHORT) {
+        /* Too few points after the burn-in to test: say which way it went, and give a
+         * severity only when every step went up by more than the floors. */
+        c->pattern = LS_PAT_INCONCLUSIVE;
+        c->why = "too few snapshots for a trend test";
+        int mono = 1;
+        for (size_t i = 1; i < s->n; i++)
+            if (v->y[i] < v->y[i - 1])
+                mono = 0;
+        double rise = s->yend - s->ystart;
+        if (rise >= floor_abs && rise >= o->min_growth_rel * s->ystart) {
+            c->trend = LS_TREND_INCREASING;
+            if (mono && s->n >= 3 && c->projected_bytes > 0)
+                c->severity = ls_severity_for(c->projected_bytes, o);
+        } else if (-rise >= floor_abs && -rise >= o->min_growth_rel * s->ymax)
+            c->trend = LS_TREND_DECREASING;
+        return;
+    }
+
+    int sig_up = c->q_up < o->fdr, sig_down = c->q_down < o->fdr;
+    c->late_ratio = s->beta1 > 0 ? s->beta2 / s->beta1 : (s->beta2 > 0 ? INFINITY : 0);
+    c->age_ratio = s->have_age && s->beta > 0 && s->age_span > 0 ? s->age_first / (s->beta * s->age_span) : 0;
+
+    if (sig_up && floors_up) {
+        c->trend = LS_TREND_INCREASING;
+        int still = s->beta2 > 0 && (s->beta1 <= 0 || s->beta2 >= 0.4 * s->beta1) && s->e_late > 0;
+        int by_age = s->have_age && c->age_ratio >= 0.5;
+        /* Memory reborn as it grows (realloc) has no old survivors: then the live bytes
+         * alone must rise almost monotonically, well above the noise and the level. */
+        int by_envelope = s->tau >= 0.8 && s->e_late >= 0.5 * s->beta * s->span3 && G >= 4 * s->sigma &&
+                          G >= o->min_growth_rel * level;
+        if (still && (by_age || by_envelope)) {
+            c->pattern = LS_PAT_LEAK;
+            c->severity = ls_severity_for(c->projected_bytes, o);
+            c->why = by_age ? "grows after the burn-in and the memory born then survives"
+                            : "grows steadily after the burn-in with no plateau (memory is reborn)";
+            return;
+        }
+        if (s->step_ok)
+            goto stepwise_leak;
+        if (!still) {
+            double late = s->beta2 * len / 2;
+            if (late < floor_abs || late < o->min_growth_rel * s->ymax || s->e_late <= 0) {
+                c->trend = LS_TREND_STABLE;
+                c->pattern = s->e_late <= 0 && s->pre_rise < floor_abs ? LS_PAT_BOUNDED
+                             : (s->have_age && s->old_frac < 0.5) ? LS_PAT_BOUNDED
+                                                                   : LS_PAT_WARMUP;
+                c->why = "growth levelled off";
+            } else {
+                c->pattern = LS_PAT_INCONCLUSIVE;
+                c->why = "grows, but slower and slower";
+            }
+            return;
+        }
+        c->pattern = LS_PAT_INCONCLUSIVE;
+        c->why = "grows, but its memory is young and the rise not steady";
+        return;
+    }
+    if (s->step_ok) {
+    stepwise_leak:
+        c->pattern = LS_PAT_LEAK;
+        c->trend = LS_TREND_INCREASING;
+        c->bytes_per_step = s->step_rate;
+        c->projected_bytes = s->step_rate * o->horizon_steps;
+        if (!v->marked && dt > 0) {
+            c->bytes_per_second = s->step_rate * (s->end_x - s->burn_x) / dt;
+            c->projected_bytes = c->bytes_per_second * o->horizon_seconds;
+        }
+        c->severity = ls_severity_for(c->projected_bytes, o);
+        c->why = "grows in steps that keep coming, with no plateau (e.g. a doubling buffer)";
+        return;
+    }
+    if (sig_down && floors_down) {
+        c->trend = LS_TREND_DECREASING;
+        c->pattern = LS_PAT_SHRINKING;
+        c->why = "falls after the burn-in";
+        return;
+    }
+    /* No trend in the steady segment: what happened before it, and does it move? */
+    double big = s->ymax - s->ymin, bbig = s->bpeak - s->bmin;
+    double movefloor = floor_abs > 0.1 * bbig ? floor_abs : 0.1 * bbig;
+    if (s->bend < s->bpeak - (floor_abs > 0.5 * bbig ? floor_abs : 0.5 * bbig) && s->post_range < movefloor) {
+        c->pattern = LS_PAT_SHRINKING;
+        c->trend = LS_TREND_STABLE;
+        c->why = "came down from its peak and stayed down";
+        return;
+    }
+    if (s->pre_rise >= floor_abs && s->pre_rise >= 0.5 * big && s->post_range < 0.25 * s->pre_rise) {
+        int young = s->have_age && s->old_frac < 0.5;
+        c->pattern = young ? LS_PAT_BOUNDED : LS_PAT_WARMUP;
+        c->why = young ? "filled early, then turned over at a fixed level" : "grew early, then stayed flat";
+        return;
+    }
+    c->pattern = s->post_range >= floor_abs ? LS_PAT_BOUNDED : LS_PAT_STABLE;
+    c->why = c->pattern == LS_PAT_BOUNDED ? "varies within a bound" : "no meaningful change";
+}
+
+void ls_classify(const ls_series_view_t *sites, size_t nsites, const ls_classify_opts_t *opts,
+                 ls_class_t *out)
+{
+    ls_classify_opts_t def;
+    if (!opts) {
+        ls_classify_defaults(&def);
+        opts = &def;
+    }
+    site_stats_t *st = ls_xcalloc(nsites ? nsites : 1, sizeof *st);
+    pidx_t *pv = ls_xmalloc((nsites ? nsites : 1) * sizeof *pv);
+    double *q = ls_xmalloc((nsites ? nsites : 1) * sizeof *q);
+    size_t m = 0;
+    for (size_t i = 0; i < nsites; i++) {
+        analyse(&sites[i], opts, &st[i]);
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].q_up = out[i].q_down = 1;
+    }
+    /* Only sites that were tested count as hypotheses: series without variation or too
+     * short to test are filtered out independently of the test statistic. */
+    for (size_t i = 0; i < nsites; i++)
+        if (st[i].kind == K_TESTED)
+            pv[m++] = (pidx_t){st[i].p_up, i};
+    bh_adjust(pv, m, q);
+    for (size_t r = 0; r < m; r++)
+        out[pv[r].i].q_up = q[pv[r].i];
+    m = 0;
+    for (size_t i = 0; i < nsites; i++)
+        if (st[i].kind == K_TESTED)
+            pv[m++] = (pidx_t){st[i].p_down, i};
+    bh_adjust(pv, m, q);
+    for (size_t r = 0; r < m; r++)
+        out[pv[r].i].q_down = q[pv[r].i];
+    for (size_t i = 0; i < nsites; i++)
+        decide(&sites[i], &st[i], opts, &out[i]);
+    free(st);
+    free(pv);
+    free(q);
+}

@@ -1,0 +1,86 @@
+/*
+ * report.h — a run analysed for people and CI: every process's sites classified, ordered
+ * so that the sites that matter come first, and the policy's rules evaluated into
+ * violations. Shared by `report` (text, JSON, HTML), `gate` and `run`.
+ */
+#ifndef LS_REPORT_H
+#define LS_REPORT_H
+
+#include <stdio.h>
+
+#include "classify.h"
+#include "policy.h"
+#include "series.h"
+
+typedef struct {
+    const ls_site_series_t *s;
+    const ls_frame_info_t *loc;
+    ls_class_t c;
+    double live_bytes, live_count; /* at the last snapshot */
+    double bytes_per_snapshot;     /* growth per snapshot interval */
+    const ls_suppression_t *sup;   /* the suppression that matches it, or NULL */
+    int violated;                  /* breaks a rule of the policy */
+    size_t index;                  /* in the process's sites */
+} ls_site_result_t;
+
+typedef struct {
+    double live_bytes, bytes_per_step;
+} ls_module_usage_t;
+
+typedef struct {
+    const ls_proc_series_t *p;
+    ls_site_result_t *sites; /* most important first */
+    size_t n_sites;
+    ls_class_t total;        /* the process's traced bytes, classified like a site */
+    ls_module_usage_t *modules; /* one per policy module */
+    size_t counts[6];        /* sites per pattern */
+    int fail;                /* some rule is broken in this process */
+} ls_proc_result_t;
+
+/* A broken rule, or a warning (`warning` set: reported, never fails). */
+typedef struct {
+    size_t proc;
+    const ls_site_result_t *site; /* NULL for a process-wide rule */
+    char *rule;                   /* "leak", "growth.max_bytes_per_step", "global.max_bytes", "module:<name>" ... */
+    char *message;                /* one line with the numbers */
+    int warning;
+} ls_violation_t;
+
+typedef struct {
+    ls_series_t series;
+    const ls_policy_t *policy;
+    ls_proc_result_t *procs;
+    size_t n_procs;
+    ls_violation_t *v;
+    size_t n_v;
+    int fail;
+} ls_analysis_t;
+
+/* Load `dir`, classify with the policy's options and evaluate its rules. Returns 0, or -1
+ * with a one-line message in err. */
+int ls_analyze(const char *dir, const ls_policy_t *policy, ls_analysis_t *a, char *err, size_t errlen);
+void ls_analysis_free(ls_analysis_t *a);
+
+/* "function (file:line)" of a site, for messages; static buffer of the caller. */
+const char *ls_site_label(const ls_site_result_t *r, char *buf, size_t len);
+
+/* Keep only the violations that `keep` accepts (used by --baseline); recomputes fail. */
+void ls_analysis_filter(ls_analysis_t *a, int (*keep)(const ls_analysis_t *a, const ls_violation_t *v, void *arg),
+                        void *arg);
+
+/* Renderers; `limit` caps the sites listed (0: all that matter). */
+void ls_report_text(FILE *f, const ls_analysis_t *a, size_t limit, int all);
+void ls_report_json(FILE *f, const ls_analysis_t *a);
+void ls_report_html(FILE *f, const ls_analysis_t *a);
+
+/* The gate's output: one line per broken rule (and warning), then the verdict line.
+ * Returns the gate's exit status (0 pass, 1 fail). */
+int ls_gate_print(FILE *f, const ls_analysis_t *a);
+
+/* A growth rate for people: "+40 B", "-2 B", "0 B" (no sign on nothing). */
+const char *ls_format_rate(char *buf, size_t len, double bytes);
+
+/* Unicode sparkline of `n` values resampled to `width` cells into buf. */
+const char *ls_sparkline(const double *y, size_t n, size_t width, char *buf, size_t len);
+
+#endif /* LS_REPORT_H */
