@@ -192,6 +192,11 @@ __attribute__((format(printf, 3, 4))) static int fail(ctx_t *c, int line, const 
         snprintf(c->err, c->errlen, "%s:%d: %s", c->name, line, msg);
     else
         snprintf(c->err, c->errlen, "%s: %s", c->name, msg);
+    /* One line, whatever the file held: a quoted value may carry newlines or control
+     * characters (found by fuzzing: tests/fuzz/regressions/policy/). */
+    for (char *q = c->err; c->errlen && *q; q++)
+        if ((unsigned char)*q < 0x20 || *q == 0x7f)
+            *q = ' ';
     return -1;
 }
 

@@ -300,7 +300,7 @@ START_TEST(text_and_json_output)
     add_site(&b, 250, 3, 0, 1, "lib+0x10@??");
     ls_stats_t st = stats(&b, LS_BY_LINENO, 0);
     char *t = render(&st, LS_BY_LINENO, 0, 0, 0);
-    ck_assert_str_eq(t, "/src/h.c:24: size=1200 KiB, count=100, average=12 KiB\n"
+    ck_assert_str_eq(t, "/src/h.c:24: size=1200 KiB, count=100, average=12.0 KiB\n"
                         "lib+0x10 (prog): size=250 B, count=3, average=83 B\n");
     free(t);
     t = render(&st, LS_BY_LINENO, 0, 1, 1);
@@ -311,7 +311,7 @@ START_TEST(text_and_json_output)
 
     st = stats(&b, LS_BY_TRACEBACK, 0);
     t = render(&st, LS_BY_TRACEBACK, 0, 1, 0);
-    ck_assert_str_eq(t, "/src/h.c:24: size=1200 KiB, count=100, average=12 KiB\n"
+    ck_assert_str_eq(t, "/src/h.c:24: size=1200 KiB, count=100, average=12.0 KiB\n"
                         "  /src/h.c:24 (push)\n"
                         "  /src/m.c:9 (main)\n");
     free(t);
@@ -324,7 +324,7 @@ START_TEST(text_and_json_output)
     char err[256];
     ck_assert(ls_compare_to(&a.snap, &b.snap, LS_BY_FUNCTION, 0, &st, err, sizeof err) == 0);
     t = render(&st, LS_BY_FUNCTION, 1, 0, 0);
-    ck_assert_str_eq(t, "push (/src/h.c:24): size=1200 KiB (+1200 KiB), count=100 (+99), average=12 KiB\n"
+    ck_assert_str_eq(t, "push (/src/h.c:24): size=1200 KiB (+1200 KiB), count=100 (+99), average=12.0 KiB\n"
                         "lib+0x10 (prog): size=250 B (+250 B), count=3 (+3), average=83 B\n");
     free(t);
     t = render(&st, LS_BY_FUNCTION, 1, 0, 1);
