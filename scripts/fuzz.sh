@@ -3,7 +3,7 @@
 # ASan+UBSan, starting from the committed seed corpus tests/fuzz/corpus/<harness>/.
 # FUZZ_SECONDS per harness (default 600), harnesses run one after another (FUZZ_JOBS=2 to
 # run two at once). A crash is copied to tests/fuzz/regressions/<harness>/ — commit it:
-# `make check` replays every regression input.
+# `make check` replays every regression input. FUZZ_ONLY=<harness> runs just that one.
 set -eu
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-600}
@@ -23,6 +23,7 @@ done
 pids=()
 for h in tests/fuzz/fuzz_*.c; do
     name=$(basename "$h" .c); name=${name#fuzz_}
+    [ -n "${FUZZ_ONLY:-}" ] && [ "$FUZZ_ONLY" != "$name" ] && continue
     bin=$OUT/fuzz_$name
     $CC_FUZZ $FLAGS -fsanitize=fuzzer "$h" "${objs[@]}" -o "$bin" -ldw -lelf -lyaml -lstdc++ -lm
     mkdir -p "$OUT/corpus-$name" "$OUT/crashes-$name" "tests/fuzz/regressions/$name"

@@ -6,13 +6,19 @@
  * pointer, return value and errno (tracking work saves and restores errno), the same
  * failures (NULL + ENOMEM, EINVAL), the same realloc(p, 0) / free(NULL) semantics, and
  * glibc's own diagnostics for double frees and foreign pointers (those are passed on
- * untouched). A hook re-entered from the shim itself (ls_guard) goes straight through.
+ * untouched). A hook is never a cancellation point (unwind.c) and leaves the program's
+ * file descriptors alone (pipe2 below). A hook re-entered from the shim itself
+ * (ls_guard) goes straight through.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "modules.h"
@@ -31,6 +37,7 @@ extern void *__libc_pvalloc(size_t);
 static int (*real_posix_memalign)(void **, size_t, size_t);
 static size_t (*real_malloc_usable_size)(void *);
 static int (*real_dlclose)(void *);
+static int (*real_pipe2)(int *, int);
 
 static void resolve_real(void)
 {
@@ -38,6 +45,7 @@ static void resolve_real(void)
     real_posix_memalign = (int (*)(void **, size_t, size_t))dlsym(RTLD_NEXT, "posix_memalign");
     real_malloc_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
     real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    real_pipe2 = (int (*)(int *, int))dlsym(RTLD_NEXT, "pipe2");
     ls_guard--;
 }
 
@@ -210,19 +218,56 @@ LS_EXPORT size_t malloc_usable_size(void *p)
 }
 
 /* Record the module map before an object goes away, so the addresses it allocated
- * from still resolve in later snapshots. */
+ * from still resolve in later snapshots, and again after, so that what went away has
+ * its address range reserved before anything else can be loaded there (modules.c). */
 LS_EXPORT int dlclose(void *handle)
 {
     if (LS_UNLIKELY(!real_dlclose))
         resolve_real();
-    if (atomic_load(&ls_state) == LS_READY && !ls_guard) {
+    int tracking = atomic_load(&ls_state) == LS_READY && !ls_guard;
+    if (tracking) {
         int saved = errno;
         ls_guard++;
         ls_modules_refresh();
         ls_guard--;
         errno = saved;
     }
-    return real_dlclose(handle);
+    int r = real_dlclose(handle);
+    if (tracking) {
+        ls_guard++;
+        ls_modules_refresh(); /* keeps errno */
+        ls_guard--;
+    }
+    return r;
+}
+
+/* libunwind (1.6) checks that memory is readable by writing a byte of it into a pipe
+ * that it opens on first use, and closes and reopens whenever a read from it fails.
+ * With the lowest free numbers, that pipe would shift every descriptor the program
+ * opens, and a program that closes all its descriptors and opens files of its own
+ * would have libunwind read from and write into them (and close them). So a pipe made
+ * while the shim runs on this thread (ls_guard: only libunwind makes one then) is moved
+ * just under min(RLIMIT_NOFILE, 1024), out of the program's way; the program's own
+ * calls go to the real function untouched. */
+LS_EXPORT int pipe2(int fds[2], int flags)
+{
+    if (!ls_guard)
+        return real_pipe2 ? real_pipe2(fds, flags) : (int)syscall(SYS_pipe2, fds, flags);
+    int r = (int)syscall(SYS_pipe2, fds, flags);
+    int saved = errno;
+    struct rlimit rl;
+    if (r == 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 64) {
+        int floor = (int)(rl.rlim_cur < 1024 ? rl.rlim_cur : 1024) - 16;
+        for (int i = 0; i < 2; i++) {
+            int high = fcntl(fds[i], (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, floor);
+            if (high >= 0) {
+                close(fds[i]);
+                fds[i] = high;
+            }
+        }
+    }
+    errno = saved;
+    return r;
 }
 
 __attribute__((constructor)) static void leakscope_start(void)

@@ -4,6 +4,7 @@
  * recurses into itself and never shows up in the program's figures.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,10 +67,18 @@ void ls_log(const char *fmt, ...)
     memcpy(line, "leakscope: ", 11);
     if (n < 0)
         n = 0;
-    if ((size_t)n > sizeof line - 12)
-        n = (int)(sizeof line - 12);
+    if ((size_t)n > sizeof line - 13) /* truncated: vsnprintf kept this many */
+        n = (int)(sizeof line - 13);
+    /* One line, whatever the message quotes (environment values, paths): control
+     * characters, a newline or a terminal escape among them, are shown as '?'. */
+    for (int i = 11; i < 11 + n; i++)
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+            line[i] = '?';
     line[11 + n] = '\n';
+    int cancel; /* write() is a cancellation point; the hooks that log must not be */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
     ssize_t ignored = write(STDERR_FILENO, line, (size_t)(12 + n));
+    pthread_setcancelstate(cancel, NULL);
     (void)ignored;
     errno = saved;
 }

@@ -4,9 +4,16 @@
  *
  * Locking: modules_lock guards the list; dl_iterate_phdr (which takes the loader's
  * lock) is called with it held, and nothing called from here allocates.
+ * Modules that vanish keep their address range reserved (reserve_range), so later
+ * objects never load where their frames point.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "modules.h"
@@ -41,15 +48,69 @@ static void read_build_id(const struct dl_phdr_info *info, uint8_t *out, uint8_t
     }
 }
 
+/* The absolute path of the file mapped at address `at`, from the kernel's map of this
+ * thread's address space (/proc/self stops answering once the main thread has exited;
+ * /proc/thread-self does not). 0 when not found. Called with modules_lock held. */
+static size_t mapped_file_path(uint64_t at, char *out, size_t cap)
+{
+    static char buf[8192];
+    int cancel; /* open() and read() are cancellation points; dlclose is not one */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+    int fd = open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) /* a kernel before 3.17 */
+        fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        pthread_setcancelstate(cancel, NULL);
+        return 0;
+    }
+    size_t have = 0, found = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        buf[have] = 0;
+        char *line = buf, *nl;
+        while ((nl = memchr(line, '\n', have - (size_t)(line - buf))) != NULL) {
+            *nl = 0;
+            char *p = line;
+            uint64_t start = 0, end = 0;
+            for (; *p && *p != '-'; p++)
+                start = start * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10);
+            for (p += *p == '-'; *p && *p != ' '; p++)
+                end = end * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10);
+            char *file = strchr(p, '/');
+            if (at >= start && at < end && file) {
+                found = strnlen(file, cap - 1);
+                memcpy(out, file, found);
+                out[found] = 0;
+                goto done;
+            }
+            line = nl + 1;
+        }
+        have -= (size_t)(line - buf); /* keep the partial last line */
+        memmove(buf, line, have);
+        if (have == sizeof buf - 1) /* a line longer than the buffer: skip it */
+            have = 0;
+    }
+done:
+    close(fd);
+    pthread_setcancelstate(cancel, NULL);
+    return found;
+}
+
 static int visit(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     (void)arg;
+    static char resolved[4096];
     const char *path = info->dlpi_name;
     size_t path_len;
     if (!path || !path[0]) { /* the executable */
         if (!exe_path_len) {
             ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+            if (n <= 0) /* the main thread has exited: ask through this thread */
+                n = readlink("/proc/thread-self/exe", exe_path, sizeof exe_path - 1);
             exe_path_len = n > 0 ? (size_t)n : 0;
         }
         path = exe_path;
@@ -57,8 +118,6 @@ static int visit(struct dl_phdr_info *info, size_t size, void *arg)
     } else {
         path_len = strlen(path);
     }
-    if (path_len == 0 || path[0] != '/') /* the vDSO, or an object with no file */
-        return 0;
     uint64_t lo = UINT64_MAX, hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -71,6 +130,19 @@ static int visit(struct dl_phdr_info *info, size_t size, void *arg)
             hi = a + ph->p_memsz;
     }
     if (lo >= hi)
+        return 0;
+    /* Loaded by a relative path (dlopen("./plugin.so"), a relative LD_PRELOAD): the
+     * loader keeps the name as given, so ask the kernel which file is mapped there. */
+    if (path_len > 0 && path[0] != '/') {
+        for (ls_module_t *m = modules_head; m; m = m->next)
+            if (m->start == lo && m->bias == info->dlpi_addr && !(m->flags & 1)) {
+                m->seen = 1;
+                return 0;
+            }
+        path_len = mapped_file_path(lo, resolved, sizeof resolved);
+        path = resolved;
+    }
+    if (path_len == 0 || path[0] != '/') /* the vDSO, or an object with no file */
         return 0;
     for (ls_module_t *m = modules_head; m; m = m->next) {
         if (m->start == lo && m->bias == info->dlpi_addr && m->path_len == path_len &&
@@ -101,6 +173,32 @@ static int visit(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/* Keep the addresses of an object that went away (dlclose) from being given to
+ * another one: a snapshot's frames are bare addresses, so a library loaded later at the
+ * same place would take over the unloaded one's sites. A PROT_NONE reservation costs
+ * address space only; there are at most LS_MAX_RESERVED of them (each is a mapping, and
+ * the kernel limits those), and none under an address-space limit, where they would eat
+ * into the program's own. Called with modules_lock held. */
+#define LS_MAX_RESERVED 4096
+static unsigned reserved;
+
+static void reserve_range(uint64_t start, uint64_t end)
+{
+    struct rlimit rl;
+    int saved = errno;
+    if (reserved < LS_MAX_RESERVED && getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY) {
+        uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+        uint64_t lo = start & ~(page - 1), hi = (end + page - 1) & ~(page - 1);
+        void *p = mmap((void *)lo, hi - lo, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+        if (p != MAP_FAILED && p != (void *)lo) /* a kernel that took the address as a hint */
+            munmap(p, hi - lo);
+        else if (p != MAP_FAILED) /* (MAP_FAILED: already taken again, nothing to keep) */
+            reserved++;
+    }
+    errno = saved;
+}
+
 void ls_modules_refresh(void)
 {
     ls_spin_lock(&modules_lock);
@@ -108,8 +206,10 @@ void ls_modules_refresh(void)
         m->seen = 0;
     dl_iterate_phdr(visit, NULL);
     for (ls_module_t *m = modules_head; m; m = m->next)
-        if (!m->seen)
+        if (!m->seen && !(m->flags & 1)) {
             m->flags |= 1;
+            reserve_range(m->start, m->end);
+        }
     ls_spin_unlock(&modules_lock);
 }
 

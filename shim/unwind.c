@@ -92,10 +92,16 @@ void ls_unwind_cache_reset(ls_stack_cache_t *c)
         c->set[i].credit = 8;
 }
 
+/* libunwind checks memory with read() and write() on a pipe, and read() is a
+ * cancellation point: unwinding runs with cancellation disabled, or a thread with a
+ * cancellation pending would be cancelled inside malloc, which never is one. */
 static unsigned backtrace_plain(uintptr_t *out, unsigned max)
 {
     void *buf[LS_MAX_FRAMES + SHIM_FRAME_SLACK];
+    int cancel;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
     int n = unw_backtrace(buf, (int)(max + SHIM_FRAME_SLACK));
+    pthread_setcancelstate(cancel, NULL);
     int first = 0;
     while (first < n && in_self((uintptr_t)buf[first]))
         first++;
@@ -117,6 +123,8 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
     uintptr_t slots[CACHE_FRAMES];
     if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
         return backtrace_plain(out, max);
+    int cancel; /* see backtrace_plain */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
     unsigned n = 0;
     int cacheable = 1, started = 0;
     do {
@@ -138,6 +146,7 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
             slots[n] = sp - 8;
         out[n++] = ip;
     } while (n < max && unw_step(&cur) > 0);
+    pthread_setcancelstate(cancel, NULL);
     if (n == 0) {
         out[n++] = 0;
         cacheable = 0;
@@ -158,8 +167,12 @@ static LS_NOINLINE int learn_bounds(ls_stack_cache_t *c)
     pthread_attr_t attr;
     void *addr;
     size_t size;
+    int cancel; /* for the main thread, glibc reads /proc/self/maps: see backtrace_plain */
     c->bounds_known = -1;
-    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+    int r = pthread_getattr_np(pthread_self(), &attr);
+    pthread_setcancelstate(cancel, NULL);
+    if (r != 0)
         return 0;
     if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size) {
         c->lo = (uintptr_t)addr;

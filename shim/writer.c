@@ -444,26 +444,34 @@ static int take_locked(const char *label)
     return -1;
 }
 
+/* Writing runs with cancellation disabled: open() and write() are cancellation points,
+ * and a thread cancelled in the middle would leave snapshot_lock held for ever. */
 int ls_snapshot_take(const char *label)
 {
     if (atomic_load(&ls_state) != LS_READY)
         return -1;
+    int cancel;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
     ls_guard++;
     pthread_mutex_lock(&snapshot_lock);
     int r = take_locked(label);
     pthread_mutex_unlock(&snapshot_lock);
     ls_guard--;
+    pthread_setcancelstate(cancel, NULL);
     return r;
 }
 
 void ls_snapshot_exit(void)
 {
+    int cancel;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
     pthread_mutex_lock(&snapshot_lock);
     if (!exit_done) {
         take_locked("exit");
         exit_done = 1;
     }
     pthread_mutex_unlock(&snapshot_lock);
+    pthread_setcancelstate(cancel, NULL);
 }
 
 uint64_t ls_snapshot_count(void)
