@@ -38,6 +38,7 @@ static int (*real_posix_memalign)(void **, size_t, size_t);
 static size_t (*real_malloc_usable_size)(void *);
 static int (*real_dlclose)(void *);
 static int (*real_pipe2)(int *, int);
+static void *(*real_aligned_alloc)(size_t, size_t);
 
 static void resolve_real(void)
 {
@@ -46,6 +47,7 @@ static void resolve_real(void)
     real_malloc_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
     real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
     real_pipe2 = (int (*)(int *, int))dlsym(RTLD_NEXT, "pipe2");
+    real_aligned_alloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "aligned_alloc");
     ls_guard--;
 }
 
@@ -168,10 +170,13 @@ LS_EXPORT void *memalign(size_t alignment, size_t size)
     return aligned(alignment, size, __libc_memalign, LS_CALLER());
 }
 
-/* glibc 2.36 defines aligned_alloc as an alias of memalign. */
+/* glibc's own aligned_alloc: an alias of memalign up to 2.37, from 2.38 on it refuses
+ * alignments that are not powers of two (EINVAL), so the real one decides. Before the
+ * constructor has found it (an allocation from the loader), memalign stands in. */
 LS_EXPORT void *aligned_alloc(size_t alignment, size_t size)
 {
-    return aligned(alignment, size, __libc_memalign, LS_CALLER());
+    return aligned(alignment, size, real_aligned_alloc ? real_aligned_alloc : __libc_memalign,
+                   LS_CALLER());
 }
 
 LS_EXPORT int posix_memalign(void **out, size_t alignment, size_t size)
