@@ -4,6 +4,8 @@
  * so live bytes and birth ages agree. Covers every pattern and the cases naive methods fail.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -613,9 +615,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ls_check_run(suite(), CK_FORK_GETENV);
 }

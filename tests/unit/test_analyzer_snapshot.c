@@ -5,6 +5,8 @@
  * With LS_FUZZ_SEEDS=DIR set, also writes fuzzing seeds into DIR.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -737,9 +739,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ls_check_run(suite(), CK_FORK_GETENV);
 }

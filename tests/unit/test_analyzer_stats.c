@@ -4,6 +4,8 @@
  * cumulative mode, keys new in or gone from the second snapshot, and the text/JSON output.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -492,9 +494,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ls_check_run(suite(), CK_FORK_GETENV);
 }

@@ -4,6 +4,8 @@
  * as the shim builds it, and the addresses are real return addresses at known lines.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
@@ -284,9 +286,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ls_check_run(suite(), CK_FORK_GETENV);
 }

@@ -4,6 +4,8 @@
  * stale-entry replacement, and concurrent use by several threads.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -153,10 +155,5 @@ int main(void)
     tcase_add_test(tc, insert_of_present_pointer_reports_stale_entry);
     tcase_add_test(tc, threads_share_the_table_exactly);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ls_check_run(s, CK_NOFORK);
 }

@@ -5,6 +5,8 @@
  * TSan too (tests/run-all.sh sanitize), so a racy counter or cache shows up there.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <pthread.h>
 #include <string.h>
 
@@ -91,10 +93,5 @@ int main(void)
     TCase *tc = tcase_create("concurrency");
     tcase_add_test(tc, sites_are_shared_and_counts_exact);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ls_check_run(s, CK_NOFORK);
 }

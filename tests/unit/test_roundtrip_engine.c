@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "engine.h"
 #include "../../analyzer/snapshot.h"
 
@@ -177,11 +178,7 @@ int main(void)
     TCase *tc = tcase_create("engine");
     tcase_add_test(tc, snapshot_round_trip_is_exact);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = ls_check_run(s, CK_NOFORK);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", out_dir);
     if (system(cmd) != 0)

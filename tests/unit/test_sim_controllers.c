@@ -4,6 +4,8 @@
  * its bound; saturation, the factory, the weak dynamics back-reference, reset and history.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,9 +247,5 @@ static Suite *controllers_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(controllers_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    const int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ls_check_run(controllers_suite(), CK_FORK_GETENV);
 }

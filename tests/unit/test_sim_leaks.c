@@ -4,6 +4,8 @@
  * integration test), and `none` allocates nothing in the steady state.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <malloc.h>
 #include <stdlib.h>
 
@@ -257,9 +259,5 @@ static Suite *leaks_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(leaks_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    const int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ls_check_run(leaks_suite(), CK_FORK_GETENV);
 }

@@ -4,6 +4,8 @@
  * friction, the upright equilibrium, the mass matrix, and the sliding-surface design.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <math.h>
 #include <stdlib.h>
 
@@ -246,9 +248,5 @@ static Suite *physics_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(physics_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    const int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ls_check_run(physics_suite(), CK_FORK_GETENV);
 }

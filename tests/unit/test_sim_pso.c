@@ -3,6 +3,8 @@
  * deterministic per seed, one controller instantiation per evaluation, divergence penalised.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,9 +166,5 @@ static Suite *pso_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(pso_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    const int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ls_check_run(pso_suite(), CK_FORK_GETENV);
 }

@@ -3,6 +3,8 @@
  * overwritten), clear, and a zero-capacity buffer.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 
 #include "ringbuf.h"
@@ -79,9 +81,5 @@ static Suite *ringbuf_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(ringbuf_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    const int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ls_check_run(ringbuf_suite(), CK_FORK_GETENV);
 }
