@@ -181,23 +181,39 @@ typedef struct {
     ls_policy_t *p;
 } ctx_t;
 
-__attribute__((format(printf, 3, 4))) static int fail(ctx_t *c, int line, const char *fmt, ...)
+/* Every error message of the parser goes through here: "<where>:<line>: <what>", one
+ * line whatever the file held (a quoted value may carry newlines or control characters:
+ * found by fuzzing, tests/fuzz/regressions/policy/). Returns -1. */
+static int vfail_at(ctx_t *c, const char *where, int line, const char *fmt, va_list ap)
 {
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     if (line > 0)
-        snprintf(c->err, c->errlen, "%s:%d: %s", c->name, line, msg);
+        snprintf(c->err, c->errlen, "%s:%d: %s", where, line, msg);
     else
-        snprintf(c->err, c->errlen, "%s: %s", c->name, msg);
-    /* One line, whatever the file held: a quoted value may carry newlines or control
-     * characters (found by fuzzing: tests/fuzz/regressions/policy/). */
+        snprintf(c->err, c->errlen, "%s: %s", where, msg);
     for (char *q = c->err; c->errlen && *q; q++)
         if ((unsigned char)*q < 0x20 || *q == 0x7f)
             *q = ' ';
     return -1;
+}
+
+__attribute__((format(printf, 4, 5))) static int fail_at(ctx_t *c, const char *where, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vfail_at(c, where, line, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(ctx_t *c, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vfail_at(c, c->name, line, fmt, ap);
+    va_end(ap);
+    return r;
 }
 
 static int line_of(yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 0; }
@@ -489,10 +505,9 @@ static int lsan_line(ctx_t *c, const char *where, int line, const char *text)
         len--;
     if (len < 6 || strncmp(text, "leak:", 5) != 0) {
         char *t = strndup(text, len);
-        int r = -1;
-        snprintf(c->err, c->errlen, "%s:%d: '%s' is not a suppression (expected leak:PATTERN)", where, line, t ? t : "");
+        fail_at(c, where, line, "'%s' is not a suppression (expected leak:PATTERN)", t ? t : "");
         free(t);
-        return r;
+        return -1;
     }
     ls_suppression_t *s = new_sup(c, where, line);
     s->lsan = strndup(text + 5, len - 5);
