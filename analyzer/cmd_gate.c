@@ -443,29 +443,14 @@ static int keep_against_baseline(const ls_analysis_t *a, const ls_violation_t *v
 
 /* ---- JUnit ---------------------------------------------------------------------------- */
 
-static void xml(FILE *f, const char *s)
-{
-    for (; s && *s; s++)
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-                fputc(*s, f);
-        }
-}
-
 static void junit_case(FILE *f, const ls_analysis_t *a, size_t pi, const ls_site_result_t *site, const char *rule_prefix,
                        const char *name)
 {
     const ls_proc_series_t *p = a->procs[pi].p;
     fprintf(f, "    <testcase classname=\"leakscope.");
-    xml(f, p->prog);
+    ls_markup_escape(f, p->prog);
     fputs("\" name=\"", f);
-    xml(f, name);
+    ls_markup_escape(f, name);
     fputs("\">\n", f);
     for (size_t i = 0; i < a->n_v; i++) {
         const ls_violation_t *v = &a->v[i];
@@ -474,11 +459,11 @@ static void junit_case(FILE *f, const ls_analysis_t *a, size_t pi, const ls_site
         if (!site && rule_prefix && strncmp(v->rule, rule_prefix, strlen(rule_prefix)))
             continue;
         fputs("      <failure type=\"", f);
-        xml(f, v->rule);
+        ls_markup_escape(f, v->rule);
         fputs("\" message=\"", f);
-        xml(f, v->message);
+        ls_markup_escape(f, v->message);
         fputs("\">", f);
-        xml(f, v->message);
+        ls_markup_escape(f, v->message);
         fputs("</failure>\n", f);
     }
     if (site) {
@@ -487,7 +472,7 @@ static void junit_case(FILE *f, const ls_analysis_t *a, size_t pi, const ls_site
         fprintf(f, "pattern %s, trend %s, severity %s, %s per %s; ", ls_pattern_name(site->c.pattern),
                 ls_trend_name(site->c.trend), ls_severity_name(site->c.severity),
                 ls_format_rate(b, sizeof b, site->c.bytes_per_step), p->marked ? "step" : "snapshot");
-        xml(f, site->c.why);
+        ls_markup_escape(f, site->c.why);
         fputs("</system-out>\n", f);
     }
     fputs("    </testcase>\n", f);
@@ -512,7 +497,7 @@ static int write_junit(const char *path, const ls_analysis_t *a)
         for (size_t i = 0; i < a->n_v; i++)
             fails += a->v[i].proc == pi && !a->v[i].warning;
         fputs("  <testsuite name=\"leakscope: ", f);
-        xml(f, r->p->prog);
+        ls_markup_escape(f, r->p->prog);
         fprintf(f, " (pid %llu)\" tests=\"%zu\" failures=\"%zu\">\n", (unsigned long long)r->p->pid, tests, fails);
         junit_case(f, a, pi, NULL, "global.", "global budget");
         for (size_t m = 0; m < a->policy->n_modules; m++) {

@@ -14,18 +14,6 @@
 #define CHART_SITES 8
 #define TABLE_SITES 200
 
-static void esc(FILE *f, const char *s)
-{
-    for (; s && *s; s++)
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-}
-
 static const char *pattern_color(ls_pattern_t p)
 {
     switch (p) {
@@ -140,7 +128,7 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
     char b1[32], b2[32], lab[512];
     const char *xl = p->marked ? "step" : "snapshot";
     fprintf(f, "<section class=\"proc\">\n<h2>");
-    esc(f, p->prog);
+    ls_markup_escape(f, p->prog);
     fprintf(f, " <small>pid %llu</small> <span class=\"verdict %s\">%s</span></h2>\n", (unsigned long long)p->pid,
             r->fail ? "fail" : "pass", r->fail ? "FAIL" : "pass");
     fprintf(f, "<p class=\"facts\">%zu snapshots", p->n);
@@ -163,12 +151,12 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
         fputs("<div class=\"card\">\n<h4>", f);
         badge(f, &s->c);
         fputs(" <code>", f);
-        esc(f, ls_site_label(s, lab, sizeof lab));
+        ls_markup_escape(f, ls_site_label(s, lab, sizeof lab));
         fputs("</code></h4>\n", f);
         fprintf(f, "<p class=\"facts\">%s live &middot; %s per %s &middot; ",
                 ls_format_size(b1, sizeof b1, (int64_t)s->live_bytes, 0),
                 ls_format_rate(b2, sizeof b2, s->c.bytes_per_step), xl);
-        esc(f, s->c.why);
+        ls_markup_escape(f, s->c.why);
         fputs("</p>\n<div class=\"pair\">\n", f);
         line_chart(f, p->x, s->s->bytes, p->n, s->c.burn_in, pattern_color(s->c.pattern), xl, 540, 180);
         age_chart(f, p, s->s, &s->c, 540, 180);
@@ -199,17 +187,17 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
                 ls_format_size(b2, sizeof b2, (int64_t)s->live_bytes, 0));
         fprintf(f, "<td class=\"num\">%s</td><td><details><summary><code>",
                 ls_format_size(b1, sizeof b1, (int64_t)s->c.growth_bytes, 1));
-        esc(f, ls_site_label(s, lab, sizeof lab));
+        ls_markup_escape(f, ls_site_label(s, lab, sizeof lab));
         fputs("</code></summary><ol class=\"trace\">", f);
         for (size_t k = 0; s->s->info && k < s->s->nframes; k++) {
             const ls_frame_info_t *fi = &s->s->info[k];
             fprintf(f, "<li%s><code>", (int)k == s->s->loc ? " class=\"loc\"" : "");
-            esc(f, fi->function);
+            ls_markup_escape(f, fi->function);
             fputs("</code> ", f);
             if (fi->file && strcmp(fi->file, "??"))
-                fprintf(f, "<span class=\"muted\">"), esc(f, fi->file), fprintf(f, ":%d</span>", fi->line);
+                fprintf(f, "<span class=\"muted\">"), ls_markup_escape(f, fi->file), fprintf(f, ":%d</span>", fi->line);
             else
-                fprintf(f, "<span class=\"muted\">"), esc(f, fi->module), fputs("</span>", f);
+                fprintf(f, "<span class=\"muted\">"), ls_markup_escape(f, fi->module), fputs("</span>", f);
             fputs("</li>", f);
         }
         fputs("</ol></details></td></tr>\n", f);
@@ -249,20 +237,20 @@ void ls_report_html(FILE *f, const ls_analysis_t *a)
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>leakscope report: ",
           f);
-    esc(f, a->series.dir);
+    ls_markup_escape(f, a->series.dir);
     fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<header><h1>leakscope report</h1><p>", css);
-    esc(f, a->series.dir);
+    ls_markup_escape(f, a->series.dir);
     fprintf(f, " &middot; %zu process%s &middot; verdict <strong>%s</strong> under ", a->n_procs, a->n_procs == 1 ? "" : "es",
             a->fail ? "FAIL" : "pass");
-    esc(f, a->policy->path ? a->policy->path : "the default policy");
+    ls_markup_escape(f, a->policy->path ? a->policy->path : "the default policy");
     fputs("</p></header>\n<main>\n", f);
     if (a->n_v) {
         fputs("<section class=\"proc\"><h2>Policy</h2>\n", f);
         for (size_t i = 0; i < a->n_v; i++) {
             fprintf(f, "<p class=\"viol\">%s [", a->v[i].warning ? "warning" : "FAIL");
-            esc(f, a->v[i].rule);
+            ls_markup_escape(f, a->v[i].rule);
             fputs("] ", f);
-            esc(f, a->v[i].message);
+            ls_markup_escape(f, a->v[i].message);
             fputs("</p>\n", f);
         }
         fputs("</section>\n", f);

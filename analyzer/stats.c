@@ -56,18 +56,25 @@ static int icmp(long a, long b)
     return (a > b) - (a < b);
 }
 
-/* A frame as a lineno key: file and line; without a file, module and function. */
-static int frame_cmp(const ls_frame_info_t *a, const ls_frame_info_t *b)
+/* A location as a lineno key: file and line; without a file, module and function.
+ * Used for a stat's own location and for each frame of a traceback. */
+static int location_cmp(const char *file_a, int line_a, const char *module_a, const char *function_a,
+                        const char *file_b, int line_b, const char *module_b, const char *function_b)
 {
-    int c = sc(a->file, b->file);
+    int c = sc(file_a, file_b);
     if (c)
         return c;
-    if (!known(a->file)) {
-        if ((c = sc(a->module, b->module)) != 0)
+    if (!known(file_a)) {
+        if ((c = sc(module_a, module_b)) != 0)
             return c;
-        return sc(a->function, b->function);
+        return sc(function_a, function_b);
     }
-    return icmp(a->line, b->line);
+    return icmp(line_a, line_b);
+}
+
+static int frame_cmp(const ls_frame_info_t *a, const ls_frame_info_t *b)
+{
+    return location_cmp(a->file, a->line, a->module, a->function, b->file, b->line, b->module, b->function);
 }
 
 /* Total order on keys; 0 exactly when two stats belong to one group. */
@@ -76,14 +83,7 @@ static int key_cmp(ls_key_type_t key, const ls_stat_t *a, const ls_stat_t *b)
     int c;
     switch (key) {
     case LS_BY_LINENO:
-        if ((c = sc(a->file, b->file)) != 0)
-            return c;
-        if (!known(a->file)) {
-            if ((c = sc(a->module, b->module)) != 0)
-                return c;
-            return sc(a->function, b->function);
-        }
-        return icmp(a->line, b->line);
+        return location_cmp(a->file, a->line, a->module, a->function, b->file, b->line, b->module, b->function);
     case LS_BY_FUNCTION:
         if ((c = sc(a->function, b->function)) != 0 || (c = sc(a->file, b->file)) != 0)
             return c;

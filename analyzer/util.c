@@ -110,6 +110,21 @@ void ls_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+void ls_markup_escape(FILE *f, const char *s)
+{
+    for (; s && *s; s++)
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&apos;", f); break;
+        default:
+            if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
+                fputc(*s, f);
+        }
+}
+
 const char *ls_format_size(char *buf, size_t len, int64_t bytes, int sign)
 {
     /* tracemalloc's _format_size: "xx.x UNIT" below 100 of a unit above bytes, else a

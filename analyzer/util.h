@@ -31,6 +31,10 @@ int ls_parse_u64(const char *s, uint64_t *out);
 /* Write `s` as a JSON string literal (with quotes). NULL writes null. */
 void ls_json_string(FILE *f, const char *s);
 
+/* Write `s` escaped for XML and HTML text and attribute values (&, <, >, ", ');
+ * control characters other than newline and tab, which XML 1.0 forbids, are dropped. */
+void ls_markup_escape(FILE *f, const char *s);
+
 /* Format a byte count like tracemalloc ("12.5 KiB", "768 B"); signed when `sign`. */
 const char *ls_format_size(char *buf, size_t len, int64_t bytes, int sign);
 
