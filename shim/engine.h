@@ -65,8 +65,11 @@ LS_HIDDEN void ls_engine_reset_peak(void);
 LS_HIDDEN void ls_engine_mark(uint64_t step);
 LS_HIDDEN uint64_t ls_engine_epoch(void);
 
-/* Work requested from a signal handler (LEAKSCOPE_SIGNAL) or due on the timer, done
- * by the shim's worker thread. */
+/* The exit snapshot, from the library destructor (skipped when exit() was called from a
+ * signal handler that interrupted a hook on this thread: see engine.c). */
 LS_HIDDEN void ls_engine_at_exit(void);
+/* Header figures of a snapshot that only the engine knows (writer.c). */
+LS_HIDDEN void ls_engine_header_figures(uint64_t *step, uint64_t *is_marked, uint64_t *untr_count,
+                                        uint64_t *untr_bytes);
 
 #endif /* LS_ENGINE_H */

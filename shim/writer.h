@@ -26,7 +26,5 @@ LS_HIDDEN void ls_snapshot_after_fork(void);
 
 /* Keep [A-Za-z0-9_+-] of a label (others become '_'), at most 32 characters. */
 LS_HIDDEN void ls_sanitise_label(char *dst, size_t cap, const char *label);
-LS_HIDDEN void ls_engine_header_figures(uint64_t *step, uint64_t *is_marked, uint64_t *untr_count,
-                                        uint64_t *untr_bytes);
 
 #endif /* LS_SHIM_WRITER_H */
