@@ -158,6 +158,9 @@ typedef struct {
     uint64_t lo, hi;
     const char *name; /* as in the ELF/DWARF data: owned by libdw, valid while the Dwfl lives */
     unsigned depth;   /* nesting depth; for symbols, a preference among aliases */
+    /* For an inlined call: where, in the function around it, the call was written. */
+    const char *call_file;
+    int call_line;
 } span_t;
 
 typedef struct {
@@ -332,13 +335,14 @@ typedef struct {
     size_t n, cap;
 } spanvec_t;
 
-static void spanvec_push(spanvec_t *sv, uint64_t lo, uint64_t hi, const char *name, unsigned depth)
+static void spanvec_push(spanvec_t *sv, uint64_t lo, uint64_t hi, const char *name, unsigned depth,
+                         const char *call_file, int call_line)
 {
     if (hi <= lo)
         return;
     if (sv->n == sv->cap)
         sv->v = ls_xrealloc(sv->v, (sv->cap = sv->cap ? 2 * sv->cap : 64) * sizeof *sv->v);
-    sv->v[sv->n++] = (span_t){lo, hi, name, depth};
+    sv->v[sv->n++] = (span_t){lo, hi, name, depth, call_file, call_line};
 }
 
 /* Sorts the collected ranges into the arena (the vector is consumed). */
@@ -357,7 +361,8 @@ static void spans_finish(arena_t *a, spanvec_t *sv, spans_t *out)
     sv->n = sv->cap = 0;
 }
 
-static const char *spans_find(const spans_t *sp, uint64_t a)
+/* The ranges containing `a`, innermost first (at most `max`); returns how many. */
+static size_t spans_containing(const spans_t *sp, uint64_t a, const span_t **out, size_t max)
 {
     size_t lo = 0, hi = sp->n; /* first entry with lo > a */
     while (lo < hi) {
@@ -367,13 +372,20 @@ static const char *spans_find(const spans_t *sp, uint64_t a)
         else
             hi = mid;
     }
-    for (size_t i = lo; i-- > 0;) {
+    size_t n = 0;
+    for (size_t i = lo; i-- > 0 && n < max;) {
         if (sp->maxhi[i] <= a)
             break;
         if (a < sp->v[i].hi)
-            return sp->v[i].name;
+            out[n++] = &sp->v[i];
     }
-    return NULL;
+    return n; /* ranges nest, so those containing `a` are met innermost first */
+}
+
+static const char *spans_find(const spans_t *sp, uint64_t a)
+{
+    const span_t *in;
+    return spans_containing(sp, a, &in, 1) ? in->name : NULL;
 }
 
 /* The module's function symbols (symtab, else dynsym), for addresses DWARF does not
@@ -399,7 +411,8 @@ static void load_symbols(arena_t *a, modent_t *m)
                                            : 1u + (bind == STB_GLOBAL ? 4u : bind == STB_WEAK ? 2u : 0u) +
                                                  (name[0] != '_');
         /* Sizeless symbols get hi = lo + 1 for now (rank bit 16 marks them), fixed up below. */
-        spanvec_push(&sv, addr, addr + (sym.st_size ? sym.st_size : 1), name, sym.st_size ? rank : rank | 16u);
+        spanvec_push(&sv, addr, addr + (sym.st_size ? sym.st_size : 1), name, sym.st_size ? rank : rank | 16u,
+                     NULL, 0);
     }
     qsort(sv.v, sv.n, sizeof *sv.v, cmp_span);
     for (size_t i = 0; i < sv.n; i++)
@@ -523,43 +536,63 @@ static const char *die_name(Dwarf_Die *die)
 }
 
 /* Every function and inlined call of a CU with its address ranges, in one walk of the
- * DIE tree (dwarf_getscopes per address would walk it for every address). */
-static void collect_functions(Dwarf_Die *die, unsigned depth, spanvec_t *sv)
+ * DIE tree (dwarf_getscopes per address would walk it for every address). `files` is the
+ * CU's file table, for the call sites of inlined calls. */
+static void collect_functions(Dwarf_Die *die, unsigned depth, spanvec_t *sv, Dwarf_Files *files,
+                              size_t nfiles)
 {
     do {
         int tag = dwarf_tag(die);
         if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
             const char *name = die_name(die);
+            const char *call_file = NULL;
+            int call_line = 0;
+            Dwarf_Attribute attr;
+            Dwarf_Word w;
+            if (tag == DW_TAG_inlined_subroutine) {
+                if (dwarf_attr(die, DW_AT_call_file, &attr) && dwarf_formudata(&attr, &w) == 0 && files &&
+                    w < nfiles)
+                    call_file = dwarf_filesrc(files, w, NULL, NULL);
+                if (dwarf_attr(die, DW_AT_call_line, &attr) && dwarf_formudata(&attr, &w) == 0 && w < INT32_MAX)
+                    call_line = (int)w;
+            }
             Dwarf_Addr base, lo, hi;
             ptrdiff_t off = 0;
             while (name && (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0)
-                spanvec_push(sv, lo, hi, name, depth);
+                spanvec_push(sv, lo, hi, name, depth, call_file, call_line);
         }
         Dwarf_Die child;
         if (depth < 128 && dwarf_haschildren(die) > 0 && dwarf_child(die, &child) == 0)
-            collect_functions(&child, depth + 1, sv);
+            collect_functions(&child, depth + 1, sv, files, nfiles);
     } while (dwarf_siblingof(die, die) == 0);
 }
 
-/* The innermost function (inlined or not) containing `addr`, from DWARF. */
-static const char *dwarf_function(ls_symbolizer_t *sym, modent_t *m, Dwarf_Addr addr)
+#define MAX_INLINE 32
+
+/* The functions (inlined or not) containing `addr`, innermost first, from DWARF; returns
+ * how many (0 when DWARF does not cover the address). */
+static size_t dwarf_functions(ls_symbolizer_t *sym, modent_t *m, Dwarf_Addr addr, const span_t **chain)
 {
     Dwarf_Addr bias = 0;
     Dwarf_Die *cu = dwfl_module_addrdie(m->mod, addr, &bias);
     if (!cu)
-        return NULL;
+        return 0;
     Dwarf_Off cuoff = dwarf_dieoffset(cu);
     spans_t *sp = map_get(&sym->cus, (uintptr_t)m, cuoff);
     if (!sp) {
         sp = arena_alloc(&sym->arena, sizeof *sp);
         spanvec_t sv = {NULL, 0, 0};
         Dwarf_Die top = *cu, child;
+        Dwarf_Files *files = NULL;
+        size_t nfiles = 0;
+        if (dwarf_getsrcfiles(&top, &files, &nfiles) != 0)
+            files = NULL, nfiles = 0;
         if (dwarf_child(&top, &child) == 0)
-            collect_functions(&child, 1, &sv);
+            collect_functions(&child, 1, &sv, files, nfiles);
         spans_finish(&sym->arena, &sv, sp);
         map_put(&sym->cus, (uintptr_t)m, cuoff, sp);
     }
-    return spans_find(sp, addr - bias);
+    return spans_containing(sp, addr - bias, chain, MAX_INLINE);
 }
 
 /* `off` is the frame's file address (return address - bias); the lookup uses off - 1,
@@ -577,9 +610,12 @@ static res_t *resolve(ls_symbolizer_t *sym, modent_t *m, uint64_t off)
     r->function = NULL;
     if (m->state == 0)
         open_module(m);
+    const span_t *chain[MAX_INLINE];
+    size_t nchain = 0;
     if (m->state == 1) {
         Dwarf_Addr a = off ? off - 1 : 0;
-        const char *fn = dwarf_function(sym, m, a);
+        nchain = dwarf_functions(sym, m, a, chain);
+        const char *fn = nchain ? chain[0]->name : NULL;
         if (!fn) {
             if (!m->syms.v)
                 load_symbols(&sym->arena, m);
@@ -601,6 +637,20 @@ static res_t *resolve(ls_symbolizer_t *sym, modent_t *m, uint64_t off)
         r->function = intern(sym, buf);
     }
     r->wrapper = m->wrapper || wrapper_function(r->function, r->file);
+    /* An allocation wrapper inlined into the program's own code (std::vector growth,
+     * an inline allocator): the site is where the program called it. Walk out through
+     * the inlined calls, each written at its call site in the function around it, to the
+     * first that is not a wrapper itself. */
+    for (size_t i = 0; r->wrapper && !m->wrapper && i + 1 < nchain; i++) {
+        const char *fn = nice_name(sym, chain[i + 1]->name);
+        const char *file = chain[i]->call_file ? intern(sym, chain[i]->call_file) : sym->unknown;
+        if (!wrapper_function(fn, file)) {
+            r->function = fn;
+            r->file = file;
+            r->line = chain[i]->call_line;
+            r->wrapper = 0;
+        }
+    }
     map_put(&sym->addrs, (uintptr_t)m, off, r);
     return r;
 }

@@ -31,6 +31,31 @@ check(figures_at(stats, "cxx_new.cc", "new_array_site") == (4 * 100, 4), f"new i
 check(figures_at(stats, "cxx_new.cc", "temp_site") == (0, 0), "temporaries leave nothing")
 check(not any("operator new" in s["function"] for s in stats), "operator new is never a location")
 
+# C++ container growth inlined into the program (-O2) is charged to the line that used
+# the container, as with -fno-inline: vector of 32-byte samples grown to 1024 slots; the
+# map's nodes and strings at the line that fills it.
+import subprocess
+o2 = os.path.join(TMP, "cxx_inlined_O2")
+cc = subprocess.run(["g++", "-O2", "-g", "-I" + os.path.join(ROOT, "include"), "-o", o2,
+                     os.path.join(ROOT, "tests/programs/cxx_inlined.cc")], capture_output=True, text=True)
+check(cc.returncode == 0, "g++ -O2 cxx_inlined.cc: " + cc.stderr[-300:])
+for name, prog in (("fno-inline", os.path.join(PROGS, "cxx_inlined")), ("O2", o2)):
+    out = os.path.join(TMP, "cxxi-" + name)
+    r = run([prog], out)
+    check(r.returncode == 0 and r.stdout == "1000 1000\n", f"cxx_inlined {name}: {r.returncode} {r.stdout!r}")
+    full = snapshots(out, "*.full.lss")
+    check(len(full) == 1, f"cxx_inlined {name}: one 'full' snapshot")
+    if full:
+        stats = top(full[0])
+        check(figures_at(stats, "cxx_inlined.cc", "vector_site") == (1024 * 32, 1),
+              f"cxx_inlined {name}: vector at its push_back line: {figures_at(stats, 'cxx_inlined.cc', 'vector_site')}")
+        size, count = figures_at(stats, "cxx_inlined.cc", "map_site")
+        check(count >= 1000, f"cxx_inlined {name}: map nodes and strings at the line that fills the map: {size} B in {count}")
+        stdout_line = site_line("cxx_inlined.cc", "stdout_buffer")
+        check(not any(s["function"] == "main" and s["line"] != stdout_line
+                      for s in stats if s["file"].endswith("cxx_inlined.cc")),
+              f"cxx_inlined {name}: nothing charged to main's calls of record/remember")
+
 # threads: 8 threads, blocks freed by a thread other than their allocator
 out = os.path.join(TMP, "threads")
 r = run([os.path.join(PROGS, "threads_alloc"), "8", "20000"], out)
