@@ -379,6 +379,15 @@ static void analyse(const ls_series_view_t *v, const ls_classify_opts_t *o, site
     make_blocks(v, n, b);
     stepwise(v, n, o, b, s);
     size_t m = b->m, k = find_burn_in(b, range);
+    if (k > 0) {
+        /* A burn-in is a phase that behaves differently: a warm-up rises much faster than
+         * what follows, a late start much slower. Memory that grows throughout at rates
+         * within a factor of 3 of each other (a leak whose rate wanders: a random walk
+         * always has some best split) has none: measure it over the whole run. */
+        double pre = ls_theil_sen(b->x, b->y, k), post = ls_theil_sen(b->x + k, b->y + k, m - k);
+        if (pre > 0 && post > 0 && pre <= 3 * post && post <= 3 * pre)
+            k = 0;
+    }
     size_t np = m - k;
     const double *px = b->x + k, *py = b->y + k;
     s->burn_x = b->xmin[k];
@@ -560,9 +569,9 @@ static void decide(const ls_series_view_t *v, const site_stats_t *s, const ls_cl
          * severity only when every step went up by more than the floors. */
         c->pattern = LS_PAT_INCONCLUSIVE;
         c->why = "too few snapshots for a trend test";
-        int mono = 1;
+        int mono = 1; /* strictly: a flat interval is what a finished warm-up looks like */
         for (size_t i = 1; i < s->n; i++)
-            if (v->y[i] < v->y[i - 1])
+            if (v->y[i] <= v->y[i - 1])
                 mono = 0;
         double rise = s->yend - s->ystart;
         if (rise >= floor_abs && rise >= o->min_growth_rel * s->ystart) {
