@@ -35,6 +35,10 @@ LS_EXPORT void leakscope_shim_mark(uint64_t step)
     ls_engine_mark(step);
 }
 
+/* The figures below take the threads lock: with ls_guard raised, a signal handler that
+ * interrupts them and calls exit() or leakscope_snapshot() sees a hook in progress on
+ * this thread and does not try to take that lock again (engine.c, ls_engine_at_exit). */
+
 LS_EXPORT int leakscope_shim_active(void)
 {
     return atomic_load(&ls_state) == LS_READY;
@@ -43,7 +47,9 @@ LS_EXPORT int leakscope_shim_active(void)
 LS_EXPORT void leakscope_shim_traced_memory(size_t *current, size_t *peak)
 {
     uint64_t c, p;
+    ls_guard++;
     ls_engine_traced(&c, &p);
+    ls_guard--;
     if (current)
         *current = (size_t)c;
     if (peak)
@@ -52,7 +58,9 @@ LS_EXPORT void leakscope_shim_traced_memory(size_t *current, size_t *peak)
 
 LS_EXPORT void leakscope_shim_reset_peak(void)
 {
+    ls_guard++;
     ls_engine_reset_peak();
+    ls_guard--;
 }
 
 LS_EXPORT void leakscope_snapshot(const char *label) __attribute__((alias("leakscope_shim_snapshot")));

@@ -62,6 +62,13 @@ LS_HIDDEN void ls_pages_free(void *p, size_t bytes);
  * over mmap'd chunks, never freed. Thread-safe. NULL when the kernel refuses memory. */
 LS_HIDDEN void *ls_arena_alloc(size_t bytes);
 
+/* Move a descriptor the shim opened out of the program's way: to the first free number at
+ * or above min(RLIMIT_NOFILE, 1024) - 64, close-on-exec (or as `cloexec` says), closing
+ * the low one. Programs count on the lowest free number (open() after close(0)), and
+ * shells dup2() onto fixed small numbers: a shim descriptor sitting there would shift the
+ * one or be taken over by the other. Returns the new number, or fd when it cannot move. */
+LS_HIDDEN int ls_fd_move_high(int fd, int cloexec);
+
 /* One line on stderr, written with write(2): "leakscope: <msg>\n". */
 LS_HIDDEN void ls_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -33,7 +33,8 @@ __thread int ls_guard __attribute__((tls_model("initial-exec")));
  * (traced_pending) and adds them here once they pass LS_TRACED_SLACK either way, so
  * threads do not fight over one cache line on every call: the current figure stays
  * exact (pending amounts are summed when read), and the peak can read low by at most
- * LS_TRACED_SLACK per other thread. */
+ * LS_TRACED_SLACK per thread that holds pending bytes (the reader's own included) —
+ * an increase that never reaches the shared counter before it is freed again. */
 static struct {
     _Atomic uint64_t current;
     _Atomic uint64_t peak;
@@ -356,6 +357,11 @@ static LS_NOINLINE void record_untracked(uint64_t size)
         ls_engine_fail("its site table cannot grow (out of memory)");
 }
 
+void ls_engine_lost_free(void)
+{
+    atomic_fetch_add(&untracked_count, 1); /* async-signal-safe: a lock-free atomic */
+}
+
 void ls_record_alloc(void *p, size_t size, ls_caller_t caller)
 {
     ls_thread_t *t = ls_thread_self();
@@ -421,6 +427,9 @@ void ls_engine_traced(uint64_t *current, uint64_t *peak)
 {
     *current = atomic_load(&traced.current) + (uint64_t)ls_threads_pending();
     *peak = atomic_load(&traced.peak);
+    while (*peak < *current && /* a peak seen by summing pending bytes counts too */
+           !atomic_compare_exchange_weak(&traced.peak, peak, *current))
+        ;
     if (*peak < *current)
         *peak = *current;
 }

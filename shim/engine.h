@@ -53,6 +53,10 @@ LS_HIDDEN void ls_record_restore(const ls_ptr_entry_t *old);
 /* The free half of a realloc that moved or resized a tracked block. */
 LS_HIDDEN void ls_record_release(const ls_ptr_entry_t *old);
 
+/* A free from a signal handler could not be recorded (too many pending on this
+ * thread): its block stays counted; snapshots flag it (state bit 1, untracked figures). */
+LS_HIDDEN void ls_engine_lost_free(void);
+
 /* Write a snapshot labelled `label` now. Returns 0 or -1 (the reason is logged once). */
 LS_HIDDEN int ls_snapshot_take(const char *label);
 

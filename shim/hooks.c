@@ -14,9 +14,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -68,8 +69,47 @@ static inline int enter(void)
     return 1;
 }
 
+/* Frees that arrive while the shim is busy on this thread — from a signal handler that
+ * interrupted a hook (or the shim's own internal frees, which find nothing): recorded
+ * later, by the interrupted hook on its way out, since the table lock it may hold cannot
+ * be taken here. A plain per-thread array: safe to append to from a handler. */
+#define DEFERRED_MAX 64
+static __thread void *deferred[DEFERRED_MAX] __attribute__((tls_model("initial-exec")));
+static __thread unsigned n_deferred __attribute__((tls_model("initial-exec")));
+
+static void defer_free(void *p)
+{
+    if (atomic_load_explicit(&ls_state, memory_order_relaxed) != LS_READY)
+        return;
+    if (n_deferred < DEFERRED_MAX) {
+        deferred[n_deferred] = p;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        n_deferred++;
+    } else {
+        ls_engine_lost_free();
+    }
+}
+
+/* Record the deferred frees, with signals blocked so a handler cannot append meanwhile.
+ * Called with ls_guard set. */
+static LS_NOINLINE void drain_deferred(void)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    while (n_deferred) {
+        void *p = deferred[--n_deferred];
+        ls_record_free(p);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+}
+
 static inline void leave(void)
 {
+    if (LS_UNLIKELY(n_deferred))
+        drain_deferred();
     ls_guard = 0;
 }
 
@@ -97,6 +137,8 @@ LS_EXPORT void free(void *p)
     if (!p)
         return;
     if (!enter()) {
+        if (ls_guard)
+            defer_free(p); /* before the real free, like the record below */
         __libc_free(p);
         return;
     }
@@ -120,8 +162,12 @@ LS_EXPORT void *calloc(size_t n, size_t size)
 
 LS_EXPORT void *realloc(void *p, size_t size)
 {
-    if (!enter())
-        return __libc_realloc(p, size);
+    if (!enter()) {
+        void *q = __libc_realloc(p, size);
+        if (ls_guard && p && (q || size == 0))
+            defer_free(p); /* p is gone (or moved and now untracked) */
+        return q;
+    }
     ls_ptr_entry_t old;
     int saved = errno;
     int tracked = p ? ls_record_take(p, &old) : 0;
@@ -259,19 +305,9 @@ LS_EXPORT int pipe2(int fds[2], int flags)
     if (!ls_guard)
         return real_pipe2 ? real_pipe2(fds, flags) : (int)syscall(SYS_pipe2, fds, flags);
     int r = (int)syscall(SYS_pipe2, fds, flags);
-    int saved = errno;
-    struct rlimit rl;
-    if (r == 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 64) {
-        int floor = (int)(rl.rlim_cur < 1024 ? rl.rlim_cur : 1024) - 16;
-        for (int i = 0; i < 2; i++) {
-            int high = fcntl(fds[i], (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, floor);
-            if (high >= 0) {
-                close(fds[i]);
-                fds[i] = high;
-            }
-        }
-    }
-    errno = saved;
+    if (r == 0)
+        for (int i = 0; i < 2; i++)
+            fds[i] = ls_fd_move_high(fds[i], flags & O_CLOEXEC);
     return r;
 }
 
@@ -279,7 +315,7 @@ __attribute__((constructor)) static void leakscope_start(void)
 {
     ls_engine_init();
     resolve_real();
-    ls_snapshot_start_worker();
+    ls_snapshot_start_worker(1);
 }
 
 __attribute__((destructor)) static void leakscope_stop(void)

@@ -4,7 +4,9 @@
  * recurses into itself and never shows up in the program's figures.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +54,22 @@ void *ls_arena_alloc(size_t bytes)
     arena_cur += bytes;
     ls_spin_unlock(&arena_lock);
     return p;
+}
+
+int ls_fd_move_high(int fd, int cloexec)
+{
+    struct rlimit rl;
+    int saved = errno;
+    if (fd < 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 128) {
+        errno = saved;
+        return fd;
+    }
+    int floor = (int)(rl.rlim_cur < 1024 ? rl.rlim_cur : 1024) - 64;
+    int high = fd >= floor ? fd : fcntl(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, floor);
+    if (high >= 0 && high != fd)
+        close(fd);
+    errno = saved;
+    return high >= 0 ? high : fd;
 }
 
 void ls_log(const char *fmt, ...)

@@ -59,6 +59,7 @@ static size_t mapped_file_path(uint64_t at, char *out, size_t cap)
     int fd = open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0) /* a kernel before 3.17 */
         fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    fd = ls_fd_move_high(fd, 1);
     if (fd < 0) {
         pthread_setcancelstate(cancel, NULL);
         return 0;

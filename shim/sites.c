@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "engine.h"
 #include "sites.h"
 #include "unwind.h"
 
@@ -59,6 +60,7 @@ int ls_sites_init(void)
 static void thread_exit(void *arg)
 {
     ls_thread_t *t = arg;
+    ls_guard++; /* the threads lock is taken below: see api.c */
     ls_engine_thread_exit(t);
     tls_block = NULL;
     tls_exited = 1;
@@ -67,6 +69,7 @@ static void thread_exit(void *arg)
     t->next_free = threads_free;
     threads_free = t;
     ls_spin_unlock(&threads_lock);
+    ls_guard--;
 }
 
 static LS_NOINLINE ls_thread_t *thread_attach(void)
@@ -212,7 +215,6 @@ static inline ls_site_counters_t *counters_of(ls_thread_t *t, uint32_t site)
 void ls_count_alloc(ls_thread_t *t, uint32_t site, uint64_t bytes)
 {
     ls_site_counters_t *c = counters_of(t, site);
-    BUMP(t, t->alloc_calls, 1);
     if (LS_LIKELY(c != NULL)) {
         BUMP(t, c->alloc_count, 1);
         BUMP(t, c->alloc_bytes, bytes);
@@ -222,7 +224,6 @@ void ls_count_alloc(ls_thread_t *t, uint32_t site, uint64_t bytes)
 void ls_count_free(ls_thread_t *t, uint32_t site)
 {
     ls_site_counters_t *c = counters_of(t, site);
-    BUMP(t, t->free_calls, 1);
     if (LS_LIKELY(c != NULL))
         BUMP(t, c->free_count, 1);
 }
@@ -253,19 +254,6 @@ void ls_site_totals(uint32_t id, ls_site_counters_t *sum)
         sum->free_count += __atomic_load_n(&c->free_count, __ATOMIC_RELAXED);
     }
     ls_spin_unlock(&threads_lock);
-}
-
-void ls_thread_totals(uint64_t *alloc_calls, uint64_t *free_calls)
-{
-    uint64_t a = 0, f = 0;
-    ls_spin_lock(&threads_lock);
-    for (ls_thread_t *t = threads_all; t; t = t->next_all) {
-        a += __atomic_load_n(&t->alloc_calls, __ATOMIC_RELAXED);
-        f += __atomic_load_n(&t->free_calls, __ATOMIC_RELAXED);
-    }
-    ls_spin_unlock(&threads_lock);
-    *alloc_calls = a;
-    *free_calls = f;
 }
 
 int ls_threads_multi(void)

@@ -35,7 +35,6 @@ struct ls_thread {
     ls_thread_t *next_all; /* every block ever made; never freed, recycled at thread exit */
     ls_thread_t *next_free;
     int shared; /* the block of threads past their TLS destructor: updated atomically */
-    uint64_t alloc_calls, free_calls;
     int64_t traced_pending; /* traced bytes not yet added to the shared counter (engine.c) */
     struct ls_stack_cache *stack_cache; /* unwind.c; reset when the block changes hands */
     struct {
@@ -59,12 +58,11 @@ LS_HIDDEN ls_site_t *ls_site_intern(ls_thread_t *t, const uintptr_t *frames, uns
 LS_HIDDEN void ls_count_alloc(ls_thread_t *t, uint32_t site, uint64_t bytes);
 LS_HIDDEN void ls_count_free(ls_thread_t *t, uint32_t site);
 
-/* Number of sites, the site with id `id` (NULL beyond), and the counters summed
- * over all threads. */
+/* Number of sites, the site with id `id` (NULL beyond), and its counters summed over
+ * all threads (a snapshot's call totals are the sums of these). */
 LS_HIDDEN uint32_t ls_sites_count(void);
 LS_HIDDEN ls_site_t *ls_site_by_id(uint32_t id);
 LS_HIDDEN void ls_site_totals(uint32_t id, ls_site_counters_t *sum);
-LS_HIDDEN void ls_thread_totals(uint64_t *alloc_calls, uint64_t *free_calls);
 LS_HIDDEN int ls_sites_degraded(void);
 /* More than one thread has tracked allocations (blocks in use > 1). */
 LS_HIDDEN int ls_threads_multi(void);

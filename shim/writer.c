@@ -198,7 +198,7 @@ static int open_out_dir(const char *dir)
             return -1;
         path[i] = c;
     }
-    return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return ls_fd_move_high(open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), 1);
 }
 
 static uint64_t now_ns(clockid_t clk)
@@ -211,7 +211,7 @@ static uint64_t now_ns(clockid_t clk)
 static uint64_t rss_bytes(void)
 {
     char buf[128];
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    int fd = ls_fd_move_high(open("/proc/self/statm", O_RDONLY | O_CLOEXEC), 1);
     if (fd < 0)
         return 0;
     ssize_t n = read(fd, buf, sizeof buf - 1);
@@ -259,8 +259,27 @@ static void write_body(const char *label, uint64_t this_seq)
         return;
     }
     ls_ptr_foreach(aggregate_entry, &a);
-    ls_engine_traced(&current, &peak);
-    ls_thread_totals(&allocs, &frees);
+    /* The header's figures are sums over the same walk and counters as the SITE records,
+     * so a snapshot agrees with itself even while other threads allocate. */
+    size_t tot_sz = ((size_t)a.n_sites + 1) * sizeof(ls_site_counters_t);
+    ls_site_counters_t *tot = ls_pages_alloc(tot_sz);
+    if (!tot) {
+        w->error = ENOMEM;
+        ls_pages_free(a.live, live_sz);
+        ls_pages_free(a.age, age_sz);
+        return;
+    }
+    current = allocs = frees = 0;
+    for (uint32_t id = 0; id < a.n_sites; id++) {
+        ls_site_totals(id, &tot[id]);
+        current += a.live[id].bytes;
+        allocs += tot[id].alloc_count;
+        frees += tot[id].free_count;
+    }
+    uint64_t counted_current;
+    ls_engine_traced(&counted_current, &peak);
+    if (peak < current)
+        peak = current;
     untr_count += a.untracked_count;
     untr_bytes += a.untracked_bytes;
 
@@ -323,8 +342,6 @@ static void write_body(const char *label, uint64_t this_seq)
         ls_site_t *s = ls_site_by_id(id);
         if (!s)
             continue;
-        ls_site_counters_t tot;
-        ls_site_totals(id, &tot);
         uint16_t nage = 0;
         const pair_t *age = a.age ? &a.age[(size_t)id * LS_AGE_BUCKETS] : NULL;
         for (uint32_t b = 0; age && b < a.buckets; b++)
@@ -335,9 +352,9 @@ static void write_body(const char *label, uint64_t this_seq)
         w_u16(w, nage);
         w_u64(w, a.live[id].bytes);
         w_u64(w, a.live[id].count);
-        w_u64(w, tot.alloc_count);
-        w_u64(w, tot.alloc_bytes);
-        w_u64(w, tot.free_count);
+        w_u64(w, tot[id].alloc_count);
+        w_u64(w, tot[id].alloc_bytes);
+        w_u64(w, tot[id].free_count);
         for (unsigned f = 0; f < s->nframes; f++)
             w_u64(w, s->frames[f]);
         for (uint32_t b = 0; age && b < a.buckets; b++) {
@@ -358,6 +375,7 @@ static void write_body(const char *label, uint64_t this_seq)
     w_write(w);
     ls_pages_free(a.live, live_sz);
     ls_pages_free(a.age, age_sz);
+    ls_pages_free(tot, tot_sz);
 }
 
 static void report_output_failure(const char *what, int err)
@@ -394,6 +412,7 @@ static int take_locked(const char *label)
         unlinkat(dfd, tmp, 0);
         fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     }
+    fd = ls_fd_move_high(fd, 1);
     if (fd < 0) {
         int err = errno;
         close(dfd);
@@ -540,7 +559,28 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-void ls_snapshot_start_worker(void)
+/* Install the LEAKSCOPE_SIGNAL handler, unless the signal already has a disposition of
+ * someone else's (a library's constructor ran first, or the signal was inherited as
+ * ignored, nohup-style): taking it over would change what the program does. */
+static void install_signal_handler(void)
+{
+    struct sigaction old, sa;
+    if (sigaction(ls_config.signal, NULL, &old) != 0)
+        return;
+    int taken = (old.sa_flags & SA_SIGINFO) ? old.sa_sigaction != NULL : old.sa_handler != SIG_DFL;
+    if (taken) {
+        ls_log("LEAKSCOPE_SIGNAL: signal %d is already %s in this process; signal snapshots are off",
+               ls_config.signal, old.sa_handler == SIG_IGN ? "ignored" : "handled");
+        return;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_snapshot_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(ls_config.signal, &sa, NULL);
+}
+
+void ls_snapshot_start_worker(int install_handler)
 {
     if (atomic_load(&ls_state) != LS_READY || (!ls_config.signal && !ls_config.interval_ms))
         return;
@@ -548,14 +588,8 @@ void ls_snapshot_start_worker(void)
         return;
     ls_guard++;
     sem_init(&wake, 0, 0);
-    if (ls_config.signal) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_snapshot_signal;
-        sa.sa_flags = SA_RESTART;
-        sigemptyset(&sa.sa_mask);
-        sigaction(ls_config.signal, &sa, NULL);
-    }
+    if (ls_config.signal && install_handler)
+        install_signal_handler();
     /* The worker blocks every signal, so the program's signals keep going to its own
      * threads exactly as before. */
     sigset_t all, old;
@@ -584,5 +618,5 @@ void ls_snapshot_after_fork(void)
     exit_done = 0;
     atomic_store(&worker_running, 0);
     atomic_store(&signal_pending, 0);
-    ls_snapshot_start_worker();
+    ls_snapshot_start_worker(0); /* dispositions survive fork: the handler is the parent's choice */
 }

@@ -11,10 +11,11 @@
 #include "common.h"
 
 LS_HIDDEN void ls_snapshot_init(void);
-/* Install the LEAKSCOPE_SIGNAL handler and start the worker thread when a signal or an
- * interval is configured. Called from the library constructor (the C library is fully
- * up then) and in a forked child. */
-LS_HIDDEN void ls_snapshot_start_worker(void);
+/* Start the worker thread when a signal or an interval is configured and, with
+ * `install_handler`, install the LEAKSCOPE_SIGNAL handler (when the signal is still at its
+ * default disposition). Called from the library constructor (the C library is fully up
+ * then) with 1, and in a forked child with 0. */
+LS_HIDDEN void ls_snapshot_start_worker(int install_handler);
 /* Snapshots written by this process so far (the birth epoch when nothing is marked). */
 LS_HIDDEN uint64_t ls_snapshot_count(void);
 /* The exit snapshot: written once; later requests are ignored. */
