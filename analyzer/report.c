@@ -61,6 +61,12 @@ __attribute__((format(printf, 5, 6))) static void add_violation(ls_analysis_t *a
     if (vasprintf(&msg, fmt, ap) < 0)
         msg = NULL;
     va_end(ap);
+    if (msg && site && a->n_procs > 1) { /* several processes: say which one */
+        const ls_proc_series_t *p = a->procs[proc].p;
+        char *named = ls_xasprintf("%s (pid %llu): %s", p->prog, (unsigned long long)p->pid, msg);
+        free(msg);
+        msg = named;
+    }
     a->v = ls_xrealloc(a->v, (a->n_v + 1) * sizeof *a->v);
     a->v[a->n_v++] = (ls_violation_t){proc, site, ls_xstrdup(rule), msg ? msg : ls_xstrdup(rule), 0};
 }

@@ -4,10 +4,13 @@
  * through the hooked malloc: pages come from mmap).
  *
  * Locking (whole shim), outer to inner:
- *   ls_snapshot_lock (engine.c)  >  sites lock (sites.c)  >  one pointer-table shard lock
- *   >  threads list lock (threads.c);   the modules lock (modules.c) nests inside the
- *   snapshot lock and takes nothing else. Hooks take at most a shard lock, or the sites
- *   lock on a new call site; no lock is held while calling the real allocator.
+ *   snapshot_lock (writer.c)  >  modules lock (modules.c)  >  sites lock (sites.c)
+ *   >  threads list lock (sites.c)  >  pointer-table shard locks (ptrtable.c, in index
+ *   order). fork()'s prepare handler takes them all in this order (engine.c); everyone
+ *   else holds at most one of the last three at a time. Hooks take at most a shard lock,
+ *   or the sites lock on a new call site; no lock is held while calling the real
+ *   allocator. Code that takes a lock outside a hook raises ls_guard first, so a signal
+ *   handler that interrupts it never waits for a lock its own thread holds.
  */
 #ifndef LS_COMMON_H
 #define LS_COMMON_H
