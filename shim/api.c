@@ -49,6 +49,7 @@ LS_EXPORT void leakscope_shim_traced_memory(size_t *current, size_t *peak)
     uint64_t c, p;
     ls_guard++;
     ls_engine_traced(&c, &p);
+    ls_engine_drain_deferred();
     ls_guard--;
     if (current)
         *current = (size_t)c;
@@ -60,6 +61,7 @@ LS_EXPORT void leakscope_shim_reset_peak(void)
 {
     ls_guard++;
     ls_engine_reset_peak();
+    ls_engine_drain_deferred();
     ls_guard--;
 }
 

@@ -357,9 +357,41 @@ static LS_NOINLINE void record_untracked(uint64_t size)
         ls_engine_fail("its site table cannot grow (out of memory)");
 }
 
-void ls_engine_lost_free(void)
+#define DEFERRED_MAX 64
+static __thread void *deferred[DEFERRED_MAX] __attribute__((tls_model("initial-exec")));
+static __thread unsigned n_deferred __attribute__((tls_model("initial-exec")));
+extern void __libc_free(void *);
+
+int ls_engine_defer_free(void *p)
 {
-    atomic_fetch_add(&untracked_count, 1); /* async-signal-safe: a lock-free atomic */
+    if (atomic_load_explicit(&ls_state, memory_order_relaxed) != LS_READY || n_deferred >= DEFERRED_MAX)
+        return 0;
+    deferred[n_deferred] = p;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the slot is written before it counts */
+    n_deferred++;
+    return 1;
+}
+
+static LS_NOINLINE void drain_deferred_slow(void)
+{
+    /* Signals blocked, so a handler cannot append while the queue shrinks. */
+    sigset_t all, old;
+    sigfillset(&all);
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    while (n_deferred) {
+        void *p = deferred[--n_deferred];
+        ls_record_free(p);
+        __libc_free(p);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+}
+
+void ls_engine_drain_deferred(void)
+{
+    if (LS_UNLIKELY(n_deferred))
+        drain_deferred_slow();
 }
 
 void ls_record_alloc(void *p, size_t size, ls_caller_t caller)
@@ -507,5 +539,6 @@ void ls_engine_at_exit(void)
         return;
     ls_guard++;
     ls_snapshot_exit();
+    ls_engine_drain_deferred();
     ls_guard--;
 }

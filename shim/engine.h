@@ -53,9 +53,15 @@ LS_HIDDEN void ls_record_restore(const ls_ptr_entry_t *old);
 /* The free half of a realloc that moved or resized a tracked block. */
 LS_HIDDEN void ls_record_release(const ls_ptr_entry_t *old);
 
-/* A free from a signal handler could not be recorded (too many pending on this
- * thread): its block stays counted; snapshots flag it (state bit 1, untracked figures). */
-LS_HIDDEN void ls_engine_lost_free(void);
+/* free(p) arriving while the shim is busy on this thread (ls_guard set: a signal handler
+ * interrupted a hook, an API call or a snapshot). Queues p — both the record and the real
+ * free, so its address cannot be reused before the record — and returns 1; returns 0 when
+ * the queue is full (the caller frees at once; the entry goes stale and is settled when
+ * the address is next allocated). Async-signal-safe. */
+LS_HIDDEN int ls_engine_defer_free(void *p);
+/* Record and free what was queued on this thread. Call with ls_guard set, just before
+ * lowering it; cheap when nothing is queued. */
+LS_HIDDEN void ls_engine_drain_deferred(void);
 
 /* Write a snapshot labelled `label` now. Returns 0 or -1 (the reason is logged once). */
 LS_HIDDEN int ls_snapshot_take(const char *label);

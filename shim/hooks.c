@@ -14,8 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -69,47 +67,9 @@ static inline int enter(void)
     return 1;
 }
 
-/* Frees that arrive while the shim is busy on this thread — from a signal handler that
- * interrupted a hook (or the shim's own internal frees, which find nothing): recorded
- * later, by the interrupted hook on its way out, since the table lock it may hold cannot
- * be taken here. A plain per-thread array: safe to append to from a handler. */
-#define DEFERRED_MAX 64
-static __thread void *deferred[DEFERRED_MAX] __attribute__((tls_model("initial-exec")));
-static __thread unsigned n_deferred __attribute__((tls_model("initial-exec")));
-
-static void defer_free(void *p)
-{
-    if (atomic_load_explicit(&ls_state, memory_order_relaxed) != LS_READY)
-        return;
-    if (n_deferred < DEFERRED_MAX) {
-        deferred[n_deferred] = p;
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        n_deferred++;
-    } else {
-        ls_engine_lost_free();
-    }
-}
-
-/* Record the deferred frees, with signals blocked so a handler cannot append meanwhile.
- * Called with ls_guard set. */
-static LS_NOINLINE void drain_deferred(void)
-{
-    sigset_t all, old;
-    sigfillset(&all);
-    int saved = errno;
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    while (n_deferred) {
-        void *p = deferred[--n_deferred];
-        ls_record_free(p);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    errno = saved;
-}
-
 static inline void leave(void)
 {
-    if (LS_UNLIKELY(n_deferred))
-        drain_deferred();
+    ls_engine_drain_deferred(); /* frees a signal handler made meanwhile (engine.c) */
     ls_guard = 0;
 }
 
@@ -137,9 +97,10 @@ LS_EXPORT void free(void *p)
     if (!p)
         return;
     if (!enter()) {
-        if (ls_guard)
-            defer_free(p); /* before the real free, like the record below */
-        __libc_free(p);
+        /* Inside the shim on this thread (a signal handler interrupted a hook): record and
+         * free later, together, so the address cannot be handed out before it is recorded. */
+        if (!(ls_guard && ls_engine_defer_free(p)))
+            __libc_free(p);
         return;
     }
     int saved = errno;
@@ -162,12 +123,9 @@ LS_EXPORT void *calloc(size_t n, size_t size)
 
 LS_EXPORT void *realloc(void *p, size_t size)
 {
-    if (!enter()) {
-        void *q = __libc_realloc(p, size);
-        if (ls_guard && p && (q || size == 0))
-            defer_free(p); /* p is gone (or moved and now untracked) */
-        return q;
-    }
+    if (!enter()) /* a handler's realloc inside a hook: untracked; a stale entry for p is
+                     * settled when its address is next allocated (ls_record_alloc) */
+        return __libc_realloc(p, size);
     ls_ptr_entry_t old;
     int saved = errno;
     int tracked = p ? ls_record_take(p, &old) : 0;

@@ -69,6 +69,7 @@ static void thread_exit(void *arg)
     t->next_free = threads_free;
     threads_free = t;
     ls_spin_unlock(&threads_lock);
+    ls_engine_drain_deferred();
     ls_guard--;
 }
 
@@ -85,7 +86,7 @@ static LS_NOINLINE ls_thread_t *thread_attach(void)
         t = ls_pages_alloc(sizeof *t);
         if (t) {
             t->next_all = threads_all;
-            threads_all = t;
+            __atomic_store_n(&threads_all, t, __ATOMIC_RELEASE); /* readers walk without the lock */
         }
     }
     ls_spin_unlock(&threads_lock);
@@ -261,13 +262,14 @@ int ls_threads_multi(void)
     return atomic_load_explicit(&blocks_in_use, memory_order_relaxed) > 1;
 }
 
+/* Lock-free: blocks are only ever prepended to threads_all (with a release store) and
+ * never freed, so this may run from a signal handler that interrupted a holder of
+ * threads_lock on this very thread (leakscope_traced_memory in a handler). */
 int64_t ls_threads_pending(void)
 {
     int64_t sum = 0;
-    ls_spin_lock(&threads_lock);
-    for (ls_thread_t *t = threads_all; t; t = t->next_all)
+    for (ls_thread_t *t = __atomic_load_n(&threads_all, __ATOMIC_ACQUIRE); t; t = t->next_all)
         sum += __atomic_load_n(&t->traced_pending, __ATOMIC_RELAXED);
-    ls_spin_unlock(&threads_lock);
     return sum;
 }
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -420,7 +421,20 @@ static int take_locked(const char *label)
         return -1;
     }
     out.fd = fd;
+    /* Past RLIMIT_FSIZE the kernel sends SIGXFSZ, which would kill the program for our
+     * file: hold it blocked while writing and take back the one our write raised (the
+     * write itself fails with EFBIG and is reported like any other failure). */
+    sigset_t xfsz, old_mask, pending;
+    sigemptyset(&xfsz);
+    sigaddset(&xfsz, SIGXFSZ);
+    pthread_sigmask(SIG_BLOCK, &xfsz, &old_mask);
+    int had_xfsz = sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ);
     write_body(label, this_seq);
+    if (!had_xfsz && out.error == EFBIG) {
+        struct timespec none = {0, 0};
+        sigtimedwait(&xfsz, NULL, &none);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     int err = out.error;
     if (close(fd) != 0 && !err)
         err = errno;
@@ -475,6 +489,7 @@ int ls_snapshot_take(const char *label)
     pthread_mutex_lock(&snapshot_lock);
     int r = take_locked(label);
     pthread_mutex_unlock(&snapshot_lock);
+    ls_engine_drain_deferred();
     ls_guard--;
     pthread_setcancelstate(cancel, NULL);
     return r;
@@ -532,6 +547,14 @@ static void *worker_main(void *arg)
 {
     (void)arg;
     ls_guard = 1; /* whatever this thread does is the shim's own */
+    /* A descriptor table of its own: what this thread opens can never take a number the
+     * program is about to dup2() onto, nor shift the numbers the program gets. It keeps
+     * only a copy of stderr, for its one-line messages: a copy of stdin or stdout would
+     * hold the program's pipes open after the program closed them. */
+    if (unshare(CLONE_FILES) == 0) {
+        close_range(0, 1, 0);
+        close_range(3, ~0u, 0);
+    }
     uint64_t interval_ns = ls_config.interval_ms * 1000000ull;
     uint64_t next = now_ns(CLOCK_MONOTONIC) + interval_ns;
     for (;;) {
@@ -569,8 +592,12 @@ static void install_signal_handler(void)
         return;
     int taken = (old.sa_flags & SA_SIGINFO) ? old.sa_sigaction != NULL : old.sa_handler != SIG_DFL;
     if (taken) {
-        ls_log("LEAKSCOPE_SIGNAL: signal %d is already %s in this process; signal snapshots are off",
-               ls_config.signal, old.sa_handler == SIG_IGN ? "ignored" : "handled");
+        /* Inherited as ignored (nohup, `trap '' SIG`): every process of a build would say
+         * so, so it is silent; a handler already installed (a library's constructor) is rare
+         * and worth one line. */
+        if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_IGN)
+            ls_log("LEAKSCOPE_SIGNAL: signal %d is already handled in this process; signal snapshots are off",
+                   ls_config.signal);
         return;
     }
     memset(&sa, 0, sizeof sa);

@@ -45,7 +45,11 @@ def run(cmd, out_dir=None, env=None, shim=True, **kw):
         e.pop("LD_PRELOAD", None)
     if env:
         e.update(env)
-    return subprocess.run(cmd, env=e, capture_output=True, text=True, **kw)
+    try:
+        return subprocess.run(cmd, env=e, capture_output=True, text=True, **kw)
+    except subprocess.TimeoutExpired as t:  # a hang is a failure like any other: report it
+        out = t.stdout.decode(errors="replace") if isinstance(t.stdout, bytes) else (t.stdout or "")
+        return subprocess.CompletedProcess(cmd, 124, out, f"timed out after {t.timeout} s")
 
 
 def site_line(source, name):
