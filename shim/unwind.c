@@ -7,8 +7,8 @@
  * verified by re-reading those slots: with the same innermost frame at the same stack
  * pointer and the same return address in every slot, the unwinder would walk the same
  * frames, as long as each frame's CFA is a function of its IP and SP — true of frames
- * without a frame pointer; a walk through a frame-pointer frame (which may have a
- * variable size) is not cached (backtrace_fill). The cache is used only where
+ * without a frame pointer; a walk through a frame-pointer or stack-realigning frame
+ * (which may vary in size) is not cached (backtrace_fill). The cache is used only where
  * reading the slots is certainly safe: the caller's SP and all slots lie inside this
  * thread's own stack (not an alternate signal stack or a coroutine stack), and no frame
  * on the way was a signal frame.
@@ -129,7 +129,7 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
     unsigned n = 0;
     int cacheable = 1, started = 0;
-    unw_word_t prev_rbp = 0;
+    unw_word_t prev_rbp = 0, prev_sp = 0;
     do {
         unw_word_t ip, sp;
         if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || unw_get_reg(&cur, UNW_REG_SP, &sp) != 0)
@@ -145,14 +145,17 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
             cacheable = 0;
         if (n > 0 && (sp - 8 < caller.sp || sp - 8 >= c->hi || (sp & 7)))
             cacheable = 0;
-        /* A frame that keeps a frame pointer (its RBP is its CFA - 16) may be one whose
-         * size varies (alloca, a variable-length array): where its caller's return address
-         * sits then depends on the saved RBP, not on IP and SP, and a stale copy of an old
-         * return address could pass the check. Such walks are never cached. */
-        if (n > 0 && prev_rbp + 16 == sp)
+        /* A frame whose RBP points into the frame itself keeps a frame pointer (RBP =
+         * CFA - 16) or realigns its stack (DRAP): it may vary in size (alloca, a
+         * variable-length array, alignment), so where its caller's return address sits
+         * depends on more than IP and SP, and a stale copy of an old return address could
+         * pass the check. Walks through such frames are never cached. (A frame that merely
+         * uses RBP as a pointer into its own stack is excluded too: only speed is lost.) */
+        if (n > 0 && prev_rbp >= prev_sp && prev_rbp < sp)
             cacheable = 0;
         unw_word_t rbp = 0;
-        prev_rbp = unw_get_reg(&cur, UNW_X86_64_RBP, &rbp) == 0 ? rbp : (unw_word_t)-16;
+        prev_rbp = unw_get_reg(&cur, UNW_X86_64_RBP, &rbp) == 0 ? rbp : 0;
+        prev_sp = sp;
         if (n < CACHE_FRAMES)
             slots[n] = sp - 8;
         out[n++] = ip;
