@@ -72,8 +72,12 @@ LS_HIDDEN void *ls_arena_alloc(size_t bytes);
  * one or be taken over by the other. Returns the new number, or fd when it cannot move. */
 LS_HIDDEN int ls_fd_move_high(int fd, int cloexec);
 
-/* One line on stderr, written with write(2): "leakscope: <msg>\n". */
+/* One line on stderr, written with write(2): "leakscope: <msg>\n". On a thread that set
+ * ls_log_hold (it has no stderr of its own), the first such line is held until
+ * ls_log_flush_held() is called from a thread that has one. */
 LS_HIDDEN void ls_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+LS_HIDDEN extern __thread int ls_log_hold __attribute__((tls_model("initial-exec")));
+LS_HIDDEN void ls_log_flush_held(void);
 
 /* The shim's own code range, so unwinding can drop its frames. */
 LS_HIDDEN extern uintptr_t ls_self_start, ls_self_end;

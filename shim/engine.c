@@ -301,6 +301,7 @@ out:
 
 void ls_engine_fail(const char *why)
 {
+    ls_log_flush_held();
     if (atomic_exchange(&fail_reported, 1) == 0)
         ls_log("%s; tracking stopped, the program goes on", why);
     atomic_store(&ls_state, LS_DISABLED);
@@ -530,6 +531,7 @@ static void on_fork_child(void)
 
 void ls_engine_at_exit(void)
 {
+    ls_log_flush_held(); /* a line the snapshot thread could not say itself */
     if (atomic_load(&ls_state) != LS_READY)
         return;
     /* exit() called from a signal handler that interrupted one of our hooks on this

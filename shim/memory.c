@@ -72,6 +72,27 @@ int ls_fd_move_high(int fd, int cloexec)
     return high >= 0 ? high : fd;
 }
 
+/* Lines from a thread without the program's stderr (the snapshot thread keeps no copy of
+ * the program's descriptors): held here, the first one only, and written by
+ * ls_log_flush_held() from a thread that has stderr — at exit at the latest. */
+__thread int ls_log_hold __attribute__((tls_model("initial-exec")));
+static char held_line[512];
+static atomic_size_t held_len;
+
+void ls_log_flush_held(void)
+{
+    if (ls_log_hold) /* no stderr on this thread either */
+        return;
+    size_t n = atomic_load(&held_len);
+    /* (size_t)-1 marks "said": later held lines are dropped, so it is said once. */
+    if (n && n != (size_t)-1 && atomic_compare_exchange_strong(&held_len, &n, (size_t)-1)) {
+        int saved = errno;
+        ssize_t ignored = write(STDERR_FILENO, held_line, n);
+        (void)ignored;
+        errno = saved;
+    }
+}
+
 void ls_log(const char *fmt, ...)
 {
     char line[512];
@@ -93,6 +114,14 @@ void ls_log(const char *fmt, ...)
         if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
             line[i] = '?';
     line[11 + n] = '\n';
+    if (ls_log_hold) { /* only the snapshot thread holds, so one writer */
+        if (atomic_load(&held_len) == 0) {
+            memcpy(held_line, line, (size_t)(12 + n));
+            atomic_store(&held_len, (size_t)(12 + n));
+        }
+        errno = saved;
+        return;
+    }
     int cancel; /* write() is a cancellation point; the hooks that log must not be */
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
     ssize_t ignored = write(STDERR_FILENO, line, (size_t)(12 + n));

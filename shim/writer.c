@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -548,12 +549,18 @@ static void *worker_main(void *arg)
     (void)arg;
     ls_guard = 1; /* whatever this thread does is the shim's own */
     /* A descriptor table of its own: what this thread opens can never take a number the
-     * program is about to dup2() onto, nor shift the numbers the program gets. It keeps
-     * only a copy of stderr, for its one-line messages: a copy of stdin or stdout would
-     * hold the program's pipes open after the program closed them. */
+     * program is about to dup2() onto, nor shift the numbers the program gets. It keeps no
+     * copy of the program's descriptors — a copy would hold the program's pipes open after
+     * the program closed them (a daemon's caller waiting for EOF would wait for ever) — so
+     * its messages are held and said by the program's threads (ls_log_flush_held). */
     if (unshare(CLONE_FILES) == 0) {
-        close_range(0, 1, 0);
-        close_range(3, ~0u, 0);
+        ls_log_hold = 1;
+        if (close_range(0, ~0u, 0) != 0) { /* a kernel before 5.9 */
+            struct rlimit rl;
+            int top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+            for (int fd = 0; fd < top; fd++)
+                close(fd);
+        }
     }
     uint64_t interval_ns = ls_config.interval_ms * 1000000ull;
     uint64_t next = now_ns(CLOCK_MONOTONIC) + interval_ns;
