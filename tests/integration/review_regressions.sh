@@ -73,6 +73,27 @@ r = run(["bash", "-c", script, "sh", os.path.join(TMP, "redir.txt")], os.path.jo
         env={"LEAKSCOPE_INTERVAL_MS": "1"}, timeout=120)
 check(r.returncode == 0 and r.stdout == "failed 0\n" and r.stderr == "", f"redirections: {r.stdout!r} {r.stderr[-200:]!r}")
 
+# a program that closes stdout/stderr: its reader sees end-of-file at once, timer or not
+import select, subprocess as sp
+env = dict(os.environ, LD_PRELOAD=LIB, LEAKSCOPE_OUT=os.path.join(TMP, "stdio"), LEAKSCOPE_INTERVAL_MS="5")
+proc = sp.Popen([os.path.join(PROGS, "review_close_stdio")], stdin=sp.PIPE, stdout=sp.PIPE, stderr=sp.PIPE, env=env)
+got, open_fds = b"", {proc.stdout.fileno(), proc.stderr.fileno()}
+for _ in range(200):  # at most 20 s
+    ready, _, _ = select.select(list(open_fds), [], [], 0.1)
+    for fd in ready:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            open_fds.discard(fd)
+        elif fd == proc.stdout.fileno():
+            got += chunk
+    if not open_fds:
+        break
+check(not open_fds and got == b"ready\n",
+      f"close stdio: end-of-file on stdout and stderr while the program runs: {not open_fds}, {got!r}")
+proc.stdin.write(b"x")
+proc.stdin.close()
+check(proc.wait(timeout=20) == 0, "close stdio: the program exits 0")
+
 # exit() in a signal handler that interrupted leakscope_traced_memory()
 for i in range(5):
     r = run([os.path.join(PROGS, "review_exit_in_handler")], os.path.join(TMP, f"exit{i}"), timeout=20)
