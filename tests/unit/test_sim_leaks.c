@@ -14,21 +14,8 @@
 #include "dynamics.h"
 #include "leak_modes.h"
 #include "run.h"
+#include "sim_fixture.h"
 
-typedef struct fixture {
-    sim_plant_params_t plant;
-    sim_controller_config_t config;
-    sim_stability_criterion_t criterion;
-} fixture_t;
-
-static fixture_t defaults(void)
-{
-    fixture_t f;
-    sim_plant_defaults(&f.plant);
-    sim_controller_config_defaults(&f.config);
-    sim_stability_defaults(&f.criterion);
-    return f;
-}
 
 /* Drives one controller step by step, the way run.c does. */
 typedef struct loop {
