@@ -32,9 +32,9 @@ __thread int ls_guard __attribute__((tls_model("initial-exec")));
  * and the peak is exact. With several threads, each keeps its changes in its own block
  * (traced_pending) and adds them here once they pass LS_TRACED_SLACK either way, so
  * threads do not fight over one cache line on every call: the current figure stays
- * exact (pending amounts are summed when read), and the peak can read low by at most
- * LS_TRACED_SLACK per thread that holds pending bytes (the reader's own included) —
- * an increase that never reaches the shared counter before it is freed again. */
+ * exact (pending amounts are summed when read, and when the peak moves), and the peak
+ * can read low by at most LS_TRACED_SLACK per thread holding pending bytes — a high that
+ * never reaches the shared counter before it is freed again. */
 static struct {
     _Atomic uint64_t current;
     _Atomic uint64_t peak;
@@ -321,15 +321,28 @@ static inline void traced_shared_add(int64_t n)
 {
     uint64_t cur = atomic_fetch_add_explicit(&traced.current, (uint64_t)n, memory_order_relaxed) + (uint64_t)n;
     uint64_t peak = atomic_load_explicit(&traced.peak, memory_order_relaxed);
+    /* A new high of the shared counter: count what other threads hold pending too, so
+     * the peak is the real total (a walk of the thread blocks, only when the peak moves). */
+    if (LS_UNLIKELY(n > 0 && cur > peak) && ls_threads_multi())
+        cur += (uint64_t)ls_threads_pending();
     while (n > 0 && cur > peak &&
            !atomic_compare_exchange_weak_explicit(&traced.peak, &peak, cur, memory_order_relaxed,
                                                   memory_order_relaxed))
         ;
 }
 
+/* The shared counter has an owner: the first thread to allocate (usually main) keeps
+ * adding to it directly, so its changes — and the peak while only it allocates, with
+ * other threads idle — are exact; other threads keep theirs pending as above. An exiting
+ * owner gives the counter up. */
+static ls_thread_t *_Atomic counter_owner __attribute__((aligned(LS_CACHELINE)));
+
 static inline void traced_change(ls_thread_t *t, int64_t n)
 {
-    if (LS_LIKELY(t && !t->shared && ls_threads_multi())) {
+    ls_thread_t *owner = atomic_load_explicit(&counter_owner, memory_order_relaxed);
+    if (LS_UNLIKELY(owner == NULL) && t && !t->shared)
+        atomic_compare_exchange_strong(&counter_owner, &owner, t) ? (void)(owner = t) : (void)0;
+    if (LS_LIKELY(t && !t->shared && owner != t && ls_threads_multi())) {
         int64_t p = t->traced_pending + n;
         if (LS_LIKELY(p < LS_TRACED_SLACK && p > -LS_TRACED_SLACK)) {
             __atomic_store_n(&t->traced_pending, p, __ATOMIC_RELAXED);
@@ -348,6 +361,8 @@ void ls_engine_thread_exit(ls_thread_t *t)
     int64_t p = __atomic_exchange_n(&t->traced_pending, 0, __ATOMIC_RELAXED);
     if (p)
         traced_shared_add(p);
+    ls_thread_t *expected = t;
+    atomic_compare_exchange_strong(&counter_owner, &expected, NULL);
 }
 
 static LS_NOINLINE void record_untracked(uint64_t size)

@@ -94,6 +94,11 @@ proc.stdin.write(b"x")
 proc.stdin.close()
 check(proc.wait(timeout=20) == 0, "close stdio: the program exits 0")
 
+# the traced peak with an idle helper thread is as exact as without one
+for args in ([], ["threads"]):
+    r = run([os.path.join(PROGS, "review_peak_helper"), *args], os.path.join(TMP, "peak" + "".join(args)))
+    check(r.stdout == "peak rose by 250000, current by 0\n", f"peak {args}: {r.stdout!r}")
+
 # exit() in a signal handler that interrupted leakscope_traced_memory()
 for i in range(5):
     r = run([os.path.join(PROGS, "review_exit_in_handler")], os.path.join(TMP, f"exit{i}"), timeout=20)
