@@ -158,14 +158,6 @@ uint64_t ls_ptr_count(void)
     return n;
 }
 
-uint64_t ls_ptr_table_bytes(void)
-{
-    uint64_t n = 0;
-    for (unsigned k = 0; k < LS_PTR_SHARDS; k++)
-        n += ((uint64_t)__atomic_load_n(&shards[k].mask, __ATOMIC_RELAXED) + 1) * sizeof(ls_ptr_entry_t);
-    return n;
-}
-
 void ls_ptr_lock_all(void)
 {
     for (unsigned k = 0; k < LS_PTR_SHARDS; k++)

@@ -36,9 +36,8 @@ LS_HIDDEN int ls_ptr_remove(uintptr_t p, ls_ptr_entry_t *out);
  * not allocate or take shard locks. */
 LS_HIDDEN void ls_ptr_foreach(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx);
 
-/* Number of live entries and bytes the table itself occupies (for the bench). */
+/* Number of live entries. */
 LS_HIDDEN uint64_t ls_ptr_count(void);
-LS_HIDDEN uint64_t ls_ptr_table_bytes(void);
 
 /* fork(): take every shard lock before, release in the parent, reset in the child. */
 LS_HIDDEN void ls_ptr_lock_all(void);
