@@ -98,8 +98,17 @@ static int jstring(jparser_t *p, char **out)
                 {
                     char hex[5] = {p->s[0], p->s[1], p->s[2], p->s[3], 0};
                     long v = strtol(hex, NULL, 16);
-                    c = v < 0x80 ? (char)v : '?';
                     p->s += 4;
+                    if (v >= 0x80) { /* UTF-8: two or three bytes (surrogates stay as they are) */
+                        if (n + 4 > cap)
+                            b = ls_xrealloc(b, cap *= 2);
+                        if (v >= 0x800)
+                            b[n++] = (char)(0xE0 | (v >> 12)), b[n++] = (char)(0x80 | ((v >> 6) & 0x3F));
+                        else
+                            b[n++] = (char)(0xC0 | (v >> 6));
+                        c = (char)(0x80 | (v & 0x3F));
+                    } else
+                        c = (char)v;
                 }
                 break;
             default: c = e;
@@ -309,6 +318,7 @@ static int baseline_from_json(const char *path, baseline_t *b, char *err, size_t
         if (n == cap)
             text = ls_xrealloc(text, cap *= 2);
     }
+    text[n] = 0; /* strtod and strncmp may look past the end: they stop here */
     fclose(f);
     jparser_t p = {text, text + n, text, NULL, 0};
     jval_t root;
@@ -423,28 +433,40 @@ static int keep_against_baseline(const ls_analysis_t *a, const ls_violation_t *v
         const base_site_t *bs = base_site(bp, v->site->loc);
         if (!bs)
             return 1;
-        if (!strcmp(v->rule, "leak"))
+        if (v->kind == LS_RULE_LEAK)
             return bs->pattern != LS_PAT_LEAK || (int)v->site->c.severity > bs->severity;
         return v->site->c.bytes_per_step > 1.25 * (bs->bps > 0 ? bs->bps : 0);
     }
-    if (!strcmp(v->rule, "global.max_bytes"))
+    if (v->kind == LS_RULE_GLOBAL_MAX_BYTES)
         return !(bp->peak >= 0) || (double)r->p->traced_peak > 1.05 * bp->peak;
-    if (!strncmp(v->rule, "module:", 7))
-        for (size_t m = 0; m < a->policy->n_modules; m++) {
-            if (strcmp(a->policy->modules[m].name, v->rule + 7))
-                continue;
-            for (size_t k = 0; k < bp->n_mods; k++)
-                if (!strcmp(bp->mods[k].name, v->rule + 7))
-                    return !(r->modules[m].live_bytes <= 1.05 * bp->mods[k].live &&
-                             r->modules[m].bytes_per_step <= 1.25 * (bp->mods[k].bps > 0 ? bp->mods[k].bps : 0));
-        }
+    if (ls_rule_is_module(v->kind)) {
+        const char *name = a->policy->modules[v->module].name;
+        const ls_module_usage_t *u = &r->modules[v->module];
+        for (size_t k = 0; k < bp->n_mods; k++)
+            if (!strcmp(bp->mods[k].name, name))
+                return !(u->live_bytes <= 1.05 * bp->mods[k].live &&
+                         u->bytes_per_step <= 1.25 * (bp->mods[k].bps > 0 ? bp->mods[k].bps : 0));
+    }
     return 1;
 }
 
 /* ---- JUnit ---------------------------------------------------------------------------- */
 
-static void junit_case(FILE *f, const ls_analysis_t *a, size_t pi, const ls_site_result_t *site, const char *rule_prefix,
-                       const char *name)
+/* What a test case holds: one site's violations, the global budget's, or module m's. */
+typedef enum { CASE_SITE, CASE_GLOBAL, CASE_MODULE } case_kind_t;
+
+static int in_case(const ls_violation_t *v, case_kind_t kind, size_t module)
+{
+    switch (kind) {
+    case CASE_SITE: return 1;
+    case CASE_GLOBAL: return v->kind == LS_RULE_GLOBAL_MAX_BYTES;
+    case CASE_MODULE: return ls_rule_is_module(v->kind) && v->module == module;
+    }
+    return 0;
+}
+
+static void junit_case(FILE *f, const ls_analysis_t *a, size_t pi, const ls_site_result_t *site, case_kind_t kind,
+                       size_t module, const char *name)
 {
     const ls_proc_series_t *p = a->procs[pi].p;
     fprintf(f, "    <testcase classname=\"leakscope.");
@@ -456,7 +478,7 @@ static void junit_case(FILE *f, const ls_analysis_t *a, size_t pi, const ls_site
         const ls_violation_t *v = &a->v[i];
         if (v->proc != pi || v->warning || v->site != site)
             continue;
-        if (!site && rule_prefix && strncmp(v->rule, rule_prefix, strlen(rule_prefix)))
+        if (!in_case(v, kind, module))
             continue;
         fputs("      <failure type=\"", f);
         ls_markup_escape(f, v->rule);
@@ -499,12 +521,10 @@ static int write_junit(const char *path, const ls_analysis_t *a)
         fputs("  <testsuite name=\"leakscope: ", f);
         ls_markup_escape(f, r->p->prog);
         fprintf(f, " (pid %llu)\" tests=\"%zu\" failures=\"%zu\">\n", (unsigned long long)r->p->pid, tests, fails);
-        junit_case(f, a, pi, NULL, "global.", "global budget");
+        junit_case(f, a, pi, NULL, CASE_GLOBAL, 0, "global budget");
         for (size_t m = 0; m < a->policy->n_modules; m++) {
-            char *rule = ls_xasprintf("module:%s", a->policy->modules[m].name);
             char *name = ls_xasprintf("module %s budget", a->policy->modules[m].name);
-            junit_case(f, a, pi, NULL, rule, name);
-            free(rule);
+            junit_case(f, a, pi, NULL, CASE_MODULE, m, name);
             free(name);
         }
         for (size_t k = 0; k < r->n_sites; k++) {
@@ -512,7 +532,7 @@ static int write_junit(const char *path, const ls_analysis_t *a)
             if (s->c.pattern == LS_PAT_STABLE && !s->violated)
                 continue;
             char lab[512];
-            junit_case(f, a, pi, s, NULL, ls_site_label(s, lab, sizeof lab));
+            junit_case(f, a, pi, s, CASE_SITE, 0, ls_site_label(s, lab, sizeof lab));
         }
         fputs("  </testsuite>\n", f);
     }

@@ -1,8 +1,9 @@
 /*
  * cmd_run.c — `leakscope run [--policy FILE] [--out DIR] [--frames N] [--format F] -- CMD ...`:
  * runs CMD under the shim (LD_PRELOAD, LEAKSCOPE_OUT, LEAKSCOPE_FRAMES), forwards the
- * signals meant for it, prints the report, and exits with the gate's verdict when a policy
- * is given, else with CMD's own status (128 + signal when it was killed).
+ * signals meant for it, prints the report, and exits with CMD's own status when CMD failed
+ * (128 + signal when it was killed); when CMD succeeded, with the gate's verdict (0 pass,
+ * 1 fail) when a policy is given, else 0.
  */
 #include <errno.h>
 #include <limits.h>
@@ -205,11 +206,15 @@ int ls_cmd_run(int argc, char **argv)
         fprintf(stderr, "leakscope: run: %s was killed by signal %d (%s)\n", cmd[0], WTERMSIG(status),
                 strsignal(WTERMSIG(status)));
 
+    /* A program that failed decides the status (its own, 128+N for a signal) so that a
+     * failing test suite never passes CI; only a program that succeeded lets the gate's
+     * verdict (0/1) decide. The report is printed either way. */
     ls_analysis_t a;
     int rc = prog_rc;
     if (ls_analyze(outdir, &pol, &a, err, sizeof err) < 0) {
         ls_error("%s", err);
-        rc = policy_path ? LS_EXIT_USAGE : (prog_rc ? prog_rc : LS_EXIT_USAGE);
+        if (!prog_rc)
+            rc = LS_EXIT_USAGE;
     } else {
         if (!strcmp(format, "json"))
             ls_report_json(stdout, &a);
@@ -219,7 +224,7 @@ int ls_cmd_run(int argc, char **argv)
             ls_report_text(stdout, &a, 20, 0);
             printf("snapshots: %s\n", outdir);
         }
-        if (policy_path)
+        if (policy_path && !prog_rc)
             rc = a.fail ? LS_EXIT_FAIL : LS_EXIT_OK;
         ls_analysis_free(&a);
     }

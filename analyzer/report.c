@@ -51,9 +51,25 @@ static int cmp_site(const void *pa, const void *pb)
     return (a->s->id > b->s->id) - (a->s->id < b->s->id);
 }
 
-__attribute__((format(printf, 5, 6))) static void add_violation(ls_analysis_t *a, size_t proc,
-                                                                const ls_site_result_t *site, const char *rule,
-                                                                const char *fmt, ...)
+int ls_rule_is_module(ls_rule_kind_t kind) { return kind == LS_RULE_MODULE_MAX_BYTES || kind == LS_RULE_MODULE_GROWTH; }
+
+/* The name people see for a rule: the policy's key, or "module:<name>". */
+static char *rule_name(const ls_policy_t *pol, ls_rule_kind_t kind, size_t module)
+{
+    switch (kind) {
+    case LS_RULE_LEAK: return ls_xstrdup("leak");
+    case LS_RULE_GROWTH_PER_STEP: return ls_xstrdup("growth.max_bytes_per_step");
+    case LS_RULE_GROWTH_PER_SNAPSHOT: return ls_xstrdup("growth.max_bytes_per_snapshot");
+    case LS_RULE_GLOBAL_MAX_BYTES: return ls_xstrdup("global.max_bytes");
+    case LS_RULE_MODULE_MAX_BYTES:
+    case LS_RULE_MODULE_GROWTH: break;
+    }
+    return ls_xasprintf("module:%s", pol->modules[module].name);
+}
+
+__attribute__((format(printf, 6, 7))) static void add_violation(ls_analysis_t *a, size_t proc,
+                                                                const ls_site_result_t *site, ls_rule_kind_t kind,
+                                                                size_t module, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -68,7 +84,8 @@ __attribute__((format(printf, 5, 6))) static void add_violation(ls_analysis_t *a
         msg = named;
     }
     a->v = ls_xrealloc(a->v, (a->n_v + 1) * sizeof *a->v);
-    a->v[a->n_v++] = (ls_violation_t){proc, site, ls_xstrdup(rule), msg ? msg : ls_xstrdup(rule), 0};
+    char *rule = rule_name(a->policy, kind, module);
+    a->v[a->n_v++] = (ls_violation_t){proc, site, kind, module, rule, msg ? msg : ls_xstrdup(rule), 0};
 }
 
 const char *ls_format_rate(char *buf, size_t len, double bytes)
@@ -92,7 +109,7 @@ static void evaluate(ls_analysis_t *a, size_t pi)
             continue;
         const ls_class_t *c = &s->c;
         if (c->pattern == LS_PAT_LEAK && (int)c->severity >= pol->fail_on) {
-            add_violation(a, pi, s, "leak",
+            add_violation(a, pi, s, LS_RULE_LEAK, 0,
                           "%s: leak of severity %s: %s/%s, %s live, projected %s over the horizon (rule: fail_on %s)",
                           ls_site_label(s, lab, sizeof lab), ls_severity_name(c->severity),
                           ls_format_rate(b1, sizeof b1, c->bytes_per_step), unit,
@@ -102,13 +119,13 @@ static void evaluate(ls_analysis_t *a, size_t pi)
         }
         int growing = c->trend == LS_TREND_INCREASING && (c->pattern == LS_PAT_LEAK || c->pattern == LS_PAT_INCONCLUSIVE);
         if (growing && pol->max_bytes_per_step >= 0 && c->bytes_per_step > pol->max_bytes_per_step) {
-            add_violation(a, pi, s, "growth.max_bytes_per_step", "%s: grows %s/%s, budget %s/%s",
+            add_violation(a, pi, s, LS_RULE_GROWTH_PER_STEP, 0, "%s: grows %s/%s, budget %s/%s",
                           ls_site_label(s, lab, sizeof lab), sz(b1, sizeof b1, c->bytes_per_step), unit,
                           sz(b2, sizeof b2, pol->max_bytes_per_step), unit);
             s->violated = 1;
         }
         if (growing && pol->max_bytes_per_snapshot >= 0 && s->bytes_per_snapshot > pol->max_bytes_per_snapshot) {
-            add_violation(a, pi, s, "growth.max_bytes_per_snapshot", "%s: grows %s per snapshot interval, budget %s",
+            add_violation(a, pi, s, LS_RULE_GROWTH_PER_SNAPSHOT, 0, "%s: grows %s per snapshot interval, budget %s",
                           ls_site_label(s, lab, sizeof lab), sz(b1, sizeof b1, s->bytes_per_snapshot),
                           sz(b2, sizeof b2, pol->max_bytes_per_snapshot));
             s->violated = 1;
@@ -118,12 +135,12 @@ static void evaluate(ls_analysis_t *a, size_t pi)
         double peak = (double)r->p->traced_peak;
         double pct = pol->max_bytes > 0 ? 100.0 * peak / pol->max_bytes : INFINITY;
         if (pct >= pol->critical_pct)
-            add_violation(a, pi, NULL, "global.max_bytes",
+            add_violation(a, pi, NULL, LS_RULE_GLOBAL_MAX_BYTES, 0,
                           "%s (pid %llu): peak traced memory %s is %.1f%% of the budget %s (critical at %g%%)",
                           r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, peak), pct,
                           sz(b2, sizeof b2, pol->max_bytes), pol->critical_pct);
         else if (pct >= pol->warning_pct) {
-            add_violation(a, pi, NULL, "global.max_bytes",
+            add_violation(a, pi, NULL, LS_RULE_GLOBAL_MAX_BYTES, 0,
                           "%s (pid %llu): peak traced memory %s is %.1f%% of the budget %s (warning at %g%%)",
                           r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, peak), pct,
                           sz(b2, sizeof b2, pol->max_bytes), pol->warning_pct);
@@ -133,16 +150,14 @@ static void evaluate(ls_analysis_t *a, size_t pi)
     for (size_t m = 0; m < pol->n_modules; m++) {
         const ls_module_budget_t *mb = &pol->modules[m];
         const ls_module_usage_t *u = &r->modules[m];
-        char *rule = ls_xasprintf("module:%s", mb->name);
         if (mb->max_bytes >= 0 && u->live_bytes > mb->max_bytes)
-            add_violation(a, pi, NULL, rule, "module %s in %s (pid %llu): %s live at the end, budget %s", mb->name,
+            add_violation(a, pi, NULL, LS_RULE_MODULE_MAX_BYTES, m, "module %s in %s (pid %llu): %s live at the end, budget %s", mb->name,
                           r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, u->live_bytes),
                           sz(b2, sizeof b2, mb->max_bytes));
         if (mb->max_bytes_per_step >= 0 && u->bytes_per_step > mb->max_bytes_per_step)
-            add_violation(a, pi, NULL, rule, "module %s in %s (pid %llu): grows %s/%s, budget %s/%s", mb->name,
+            add_violation(a, pi, NULL, LS_RULE_MODULE_GROWTH, m, "module %s in %s (pid %llu): grows %s/%s, budget %s/%s", mb->name,
                           r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, u->bytes_per_step), unit,
                           sz(b2, sizeof b2, mb->max_bytes_per_step), unit);
-        free(rule);
     }
 }
 

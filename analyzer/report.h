@@ -37,14 +37,30 @@ typedef struct {
     int fail;                /* some rule is broken in this process */
 } ls_proc_result_t;
 
-/* A broken rule, or a warning (`warning` set: reported, never fails). */
+/* The kinds of rule a policy sets (docs/policy.md). */
+typedef enum {
+    LS_RULE_LEAK,                 /* a site classified leak at fail_on severity or worse */
+    LS_RULE_GROWTH_PER_STEP,      /* growth.max_bytes_per_step, per site */
+    LS_RULE_GROWTH_PER_SNAPSHOT,  /* growth.max_bytes_per_snapshot, per site */
+    LS_RULE_GLOBAL_MAX_BYTES,     /* global.max_bytes, the process's peak */
+    LS_RULE_MODULE_MAX_BYTES,     /* a module's max_bytes */
+    LS_RULE_MODULE_GROWTH,        /* a module's max_bytes_per_step */
+} ls_rule_kind_t;
+
+/* A broken rule, or a warning (`warning` set: reported, never fails). Consumers decide by
+ * kind, module and site; `rule` is only the name shown to people. */
 typedef struct {
     size_t proc;
     const ls_site_result_t *site; /* NULL for a process-wide rule */
+    ls_rule_kind_t kind;
+    size_t module;                /* index in the policy's modules (LS_RULE_MODULE_*) */
     char *rule;                   /* "leak", "growth.max_bytes_per_step", "global.max_bytes", "module:<name>" ... */
     char *message;                /* one line with the numbers */
     int warning;
 } ls_violation_t;
+
+/* True for the rules of a module budget. */
+int ls_rule_is_module(ls_rule_kind_t kind);
 
 typedef struct {
     ls_series_t series;
