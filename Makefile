@@ -2,11 +2,14 @@
 #
 # Layout (each directory's files are picked up by wildcard, so adding a file needs no edit here):
 #   shim/*.c             -> build/libleakscope.so   (hooks.c + the engine; engine also in build/engine.a)
-#   analyzer/*.c         -> build/leakscope         (all but main.c also in build/analyzer.a)
+#   analyzer/*/*.c       -> build/leakscope         (all but cli/main.c also in build/analyzer.a), a pipeline:
+#       load/  snapshot files, series, symbols -> model/ stats, classification, policy, rules,
+#       baseline -> out/ text, JSON, HTML, JUnit -> cli/ one thin file per command, main.c
+#       (analyzer/util.[ch]: allocation, errors, atomic output, shared by all four)
 #   targets/sim/*.c      -> build/sim               (all but main.c also in build/simlib.a)
 #   tests/programs/*.c|cc-> build/tests/<name>      (small programs run under the shim)
 #   tests/unit/test_engine_*.c, test_analyzer_*.c, test_sim_*.c -> Check suites linked with the above
-#   tests/integration/*.sh                          (run by tests/run-integration.sh)
+#   tests/integration/*.sh                          (run by tests/run-all.sh)
 
 CC      ?= cc
 CXX     ?= c++
@@ -28,8 +31,10 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 
 SHIM_SRC     := $(wildcard shim/*.c)
 ENGINE_SRC   := $(filter-out shim/hooks.c,$(SHIM_SRC))
-ANALYZER_SRC := $(wildcard analyzer/*.c)
-ANALIB_SRC   := $(filter-out analyzer/main.c,$(ANALYZER_SRC))
+ANALYZER_DIRS:= analyzer analyzer/load analyzer/model analyzer/out analyzer/cli
+ANALYZER_SRC := $(foreach d,$(ANALYZER_DIRS),$(wildcard $(d)/*.c))
+ANALIB_SRC   := $(filter-out analyzer/cli/main.c,$(ANALYZER_SRC))
+ANALYZER_INC := $(addprefix -I,$(ANALYZER_DIRS))
 SIM_SRC      := $(wildcard targets/sim/*.c)
 SIMLIB_SRC   := $(filter-out targets/sim/main.c,$(SIM_SRC))
 PROG_C       := $(wildcard tests/programs/*.c)
@@ -68,6 +73,9 @@ test-deps: $(DEPS_OK)
 $(BUILD)/obj/shim/%.o: shim/%.c $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_CFLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/obj/analyzer/%.o: analyzer/%.c $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) $(ANALYZER_INC) $(CFLAGS) -c $< -o $@
 $(BUILD)/obj/%.o: %.c $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
@@ -76,7 +84,7 @@ $(LIB): $(call obj,$(SHIM_SRC))
 	$(CC) -shared -o $@ $^ $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--version-script=shim/exports.map
 $(ENGINE_A): $(call obj,$(ENGINE_SRC))
 	@rm -f $@; ar rcs $@ $^
-$(CLI): $(call obj,analyzer/main.c) $(ANALIB_A)
+$(CLI): $(call obj,analyzer/cli/main.c) $(ANALIB_A)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ANALYZER_LIBS)
 $(ANALIB_A): $(call obj,$(ANALIB_SRC))
 	@rm -f $@; ar rcs $@ $^
@@ -99,15 +107,15 @@ $(BUILD)/tests/unit/test_engine_%: tests/unit/test_engine_%.c $(ENGINE_A)
 	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Ishim $(CFLAGS) -o $@ $^ $(SHIM_LIBS) $(CHECK_LIBS)
 $(BUILD)/tests/unit/test_analyzer_%: tests/unit/test_analyzer_%.c $(ANALIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Ianalyzer $(CFLAGS) -o $@ $^ $(ANALYZER_LIBS) $(CHECK_LIBS)
+	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) $(ANALYZER_INC) $(CFLAGS) -o $@ $^ $(ANALYZER_LIBS) $(CHECK_LIBS)
 # Engine writer -> analyzer reader round trips link both halves.
 $(BUILD)/tests/unit/test_roundtrip_%: tests/unit/test_roundtrip_%.c $(ENGINE_A) $(ANALIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Ishim -Ianalyzer $(CFLAGS) -o $@ $^ $(SHIM_LIBS) $(ANALYZER_LIBS) $(CHECK_LIBS)
+	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Ishim $(ANALYZER_INC) $(CFLAGS) -o $@ $^ $(SHIM_LIBS) $(ANALYZER_LIBS) $(CHECK_LIBS)
 # Fuzz harnesses replayed over their seed corpus and regression inputs (tests/fuzz/).
 $(BUILD)/tests/unit/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(ANALIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Ianalyzer $(CFLAGS) -o $@ $^ $(ANALYZER_LIBS)
+	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) $(ANALYZER_INC) $(CFLAGS) -o $@ $^ $(ANALYZER_LIBS)
 $(BUILD)/tests/unit/test_sim_%: tests/unit/test_sim_%.c $(SIMLIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) -Itargets/sim $(CFLAGS) -o $@ $^ -lm $(CHECK_LIBS)

@@ -12,11 +12,11 @@ OUT=build/fuzz
 CC_FUZZ=${CC_FUZZ:-clang}
 command -v "$CC_FUZZ" >/dev/null || { echo "fuzz: needs clang and libclang-rt-14-dev (scripts/install-deps.sh --test)" >&2; exit 2; }
 mkdir -p "$OUT/obj"
-FLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Ianalyzer $(pkg-config --cflags libdw yaml-0.1)"
+FLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Ianalyzer -Ianalyzer/load -Ianalyzer/model -Ianalyzer/out -Ianalyzer/cli $(pkg-config --cflags libdw yaml-0.1)"
 objs=()
-for src in analyzer/*.c; do
-    [ "$src" = analyzer/main.c ] && continue
-    o=$OUT/obj/$(basename "$src" .c).o
+for src in analyzer/*.c analyzer/*/*.c; do
+    [ "$src" = analyzer/cli/main.c ] && continue
+    o=$OUT/obj/$(echo "${src#analyzer/}" | tr / _ | sed 's/\.c$//').o
     $CC_FUZZ $FLAGS -c "$src" -o "$o"
     objs+=("$o")
 done

@@ -13,7 +13,7 @@
 
 #include "check_main.h"
 #include "engine.h"
-#include "../../analyzer/snapshot.h"
+#include "snapshot.h"
 
 static char out_dir[] = "/tmp/leakscope-rt.XXXXXX";
 

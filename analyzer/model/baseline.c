@@ -1,45 +1,16 @@
 /*
- * cmd_gate.c — `leakscope gate DIR [--policy FILE] [--baseline PREVIOUS] [--junit FILE]
- * [--format text|json]`: the CI verdict. Exit 0 pass, 1 a rule broken, 2 unusable input.
- * With --baseline (a run directory or a JSON report) only what is new or worse fails.
+ * baseline.c — reads an earlier run's verdict for `gate --baseline` (baseline.h): a JSON
+ * report or a run directory, and decides which of today's violations are new or worse.
  */
+#include "baseline.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "commands.h"
-#include "report.h"
 #include "util.h"
-
-/* ---- the baseline: what an earlier run's report said ------------------------------- */
-
-typedef struct {
-    char *function, *file;
-    int line, pattern, severity;
-    double bps;
-} base_site_t;
-
-typedef struct {
-    char *name;
-    double live, bps;
-} base_module_t;
-
-typedef struct {
-    char *prog;
-    double peak;
-    base_site_t *sites;
-    size_t n_sites;
-    base_module_t *mods;
-    size_t n_mods;
-} base_proc_t;
-
-typedef struct {
-    base_proc_t *procs;
-    size_t n;
-} baseline_t;
 
 /* A small JSON reader, enough for leakscope's own reports: values into a tree. */
 typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jtype_t;
@@ -286,7 +257,7 @@ static int base_proc_from_json(const jval_t *o, base_proc_t *bp, const char **wh
     return 0;
 }
 
-static void baseline_free(baseline_t *b)
+void ls_baseline_free(ls_baseline_t *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         base_proc_t *p = &b->procs[i];
@@ -303,7 +274,7 @@ static void baseline_free(baseline_t *b)
     free(b->procs);
 }
 
-static int baseline_from_json(const char *path, baseline_t *b, char *err, size_t errlen)
+int ls_baseline_from_json(const char *path, ls_baseline_t *b, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -348,7 +319,7 @@ static int baseline_from_json(const char *path, baseline_t *b, char *err, size_t
             snprintf(err, errlen, "%s:%d: baseline is not valid JSON: %s", path, line, why);
         } else
             snprintf(err, errlen, "%s: baseline: %s", path, why);
-        baseline_free(b);
+        ls_baseline_free(b);
         memset(b, 0, sizeof *b);
     }
     jfree(&root);
@@ -356,7 +327,7 @@ static int baseline_from_json(const char *path, baseline_t *b, char *err, size_t
     return rc;
 }
 
-static int baseline_from_run(const char *dir, const ls_policy_t *pol, baseline_t *b, char *err, size_t errlen)
+int ls_baseline_from_run(const char *dir, const ls_policy_t *pol, ls_baseline_t *b, char *err, size_t errlen)
 {
     ls_analysis_t a;
     if (ls_analyze(dir, pol, &a, err, errlen) < 0)
@@ -392,7 +363,7 @@ static int baseline_from_run(const char *dir, const ls_policy_t *pol, baseline_t
 }
 
 /* The baseline's process for `prog`: the same program name, else the only one. */
-static const base_proc_t *base_proc(const baseline_t *b, const char *prog)
+static const base_proc_t *base_proc(const ls_baseline_t *b, const char *prog)
 {
     for (size_t i = 0; i < b->n; i++)
         if (!strcmp(b->procs[i].prog, prog))
@@ -420,9 +391,9 @@ static const base_site_t *base_site(const base_proc_t *bp, const ls_frame_info_t
 
 /* A violation stands against a baseline when its site is new, or worse: a higher severity, or
  * growth more than 25% faster; a process-wide figure when it is more than 5% higher. */
-static int keep_against_baseline(const ls_analysis_t *a, const ls_violation_t *v, void *arg)
+int ls_baseline_keep(const ls_analysis_t *a, const ls_violation_t *v, void *arg)
 {
-    const baseline_t *b = arg;
+    const ls_baseline_t *b = arg;
     if (v->warning)
         return 1;
     const ls_proc_result_t *r = &a->procs[v->proc];
@@ -450,185 +421,3 @@ static int keep_against_baseline(const ls_analysis_t *a, const ls_violation_t *v
     return 1;
 }
 
-/* ---- JUnit ---------------------------------------------------------------------------- */
-
-/* What a test case holds: one site's violations, the global budget's, or module m's. */
-typedef enum { CASE_SITE, CASE_GLOBAL, CASE_MODULE } case_kind_t;
-
-static int in_case(const ls_violation_t *v, case_kind_t kind, size_t module)
-{
-    switch (kind) {
-    case CASE_SITE: return 1;
-    case CASE_GLOBAL: return v->kind == LS_RULE_GLOBAL_MAX_BYTES;
-    case CASE_MODULE: return ls_rule_is_module(v->kind) && v->module == module;
-    }
-    return 0;
-}
-
-static void junit_case(FILE *f, const ls_analysis_t *a, size_t pi, const ls_site_result_t *site, case_kind_t kind,
-                       size_t module, const char *name)
-{
-    const ls_proc_series_t *p = a->procs[pi].p;
-    fprintf(f, "    <testcase classname=\"leakscope.");
-    ls_markup_escape(f, p->prog);
-    fputs("\" name=\"", f);
-    ls_markup_escape(f, name);
-    fputs("\">\n", f);
-    for (size_t i = 0; i < a->n_v; i++) {
-        const ls_violation_t *v = &a->v[i];
-        if (v->proc != pi || v->warning || v->site != site)
-            continue;
-        if (!in_case(v, kind, module))
-            continue;
-        fputs("      <failure type=\"", f);
-        ls_markup_escape(f, v->rule);
-        fputs("\" message=\"", f);
-        ls_markup_escape(f, v->message);
-        fputs("\">", f);
-        ls_markup_escape(f, v->message);
-        fputs("</failure>\n", f);
-    }
-    if (site) {
-        fputs("      <system-out>", f);
-        char b[64];
-        fprintf(f, "pattern %s, trend %s, severity %s, %s per %s; ", ls_pattern_name(site->c.pattern),
-                ls_trend_name(site->c.trend), ls_severity_name(site->c.severity),
-                ls_format_rate(b, sizeof b, site->c.bytes_per_step), p->marked ? "step" : "snapshot");
-        ls_markup_escape(f, site->c.why);
-        fputs("</system-out>\n", f);
-    }
-    fputs("    </testcase>\n", f);
-}
-
-static int write_junit(const char *path, const ls_analysis_t *a)
-{
-    ls_out_t out;
-    if (ls_out_open(&out, path) < 0)
-        return -1;
-    FILE *f = out.f;
-    size_t failures = 0;
-    for (size_t i = 0; i < a->n_v; i++)
-        failures += !a->v[i].warning;
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"leakscope gate\" failures=\"%zu\">\n",
-            failures);
-    for (size_t pi = 0; pi < a->n_procs; pi++) {
-        const ls_proc_result_t *r = &a->procs[pi];
-        size_t tests = 1 + a->policy->n_modules, fails = 0;
-        for (size_t k = 0; k < r->n_sites; k++)
-            tests += r->sites[k].c.pattern != LS_PAT_STABLE || r->sites[k].violated;
-        for (size_t i = 0; i < a->n_v; i++)
-            fails += a->v[i].proc == pi && !a->v[i].warning;
-        fputs("  <testsuite name=\"leakscope: ", f);
-        ls_markup_escape(f, r->p->prog);
-        fprintf(f, " (pid %llu)\" tests=\"%zu\" failures=\"%zu\">\n", (unsigned long long)r->p->pid, tests, fails);
-        junit_case(f, a, pi, NULL, CASE_GLOBAL, 0, "global budget");
-        for (size_t m = 0; m < a->policy->n_modules; m++) {
-            char *name = ls_xasprintf("module %s budget", a->policy->modules[m].name);
-            junit_case(f, a, pi, NULL, CASE_MODULE, m, name);
-            free(name);
-        }
-        for (size_t k = 0; k < r->n_sites; k++) {
-            const ls_site_result_t *s = &r->sites[k];
-            if (s->c.pattern == LS_PAT_STABLE && !s->violated)
-                continue;
-            char lab[512];
-            junit_case(f, a, pi, s, CASE_SITE, 0, ls_site_label(s, lab, sizeof lab));
-        }
-        fputs("  </testsuite>\n", f);
-    }
-    fputs("</testsuites>\n", f);
-    return ls_out_close(&out);
-}
-
-/* ---- the command ------------------------------------------------------------------------ */
-
-int ls_gate_print(FILE *f, const ls_analysis_t *a)
-{
-    size_t broken = 0;
-    for (size_t i = 0; i < a->n_v; i++) {
-        fprintf(f, "%s [%s] %s\n", a->v[i].warning ? "warning:" : "FAIL:", a->v[i].rule, a->v[i].message);
-        broken += !a->v[i].warning;
-    }
-    size_t leaks = 0, sites = 0;
-    for (size_t i = 0; i < a->n_procs; i++) {
-        leaks += a->procs[i].counts[LS_PAT_LEAK];
-        sites += a->procs[i].n_sites;
-    }
-    fprintf(f, "leakscope gate: %s — %zu rule%s broken; %zu process%s, %zu sites, %zu classified leak; policy: %s\n",
-            a->fail ? "FAIL" : "pass", broken, broken == 1 ? "" : "s", a->n_procs, a->n_procs == 1 ? "" : "es", sites,
-            leaks, a->policy->path ? a->policy->path : "default (fail on a leak of severity medium or worse)");
-    return a->fail ? LS_EXIT_FAIL : LS_EXIT_OK;
-}
-
-int ls_cmd_gate(int argc, char **argv)
-{
-    const char *dir = NULL, *policy_path = NULL, *baseline = NULL, *junit = NULL, *format = "text";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--policy") && i + 1 < argc)
-            policy_path = argv[++i];
-        else if (!strcmp(a, "--baseline") && i + 1 < argc)
-            baseline = argv[++i];
-        else if (!strcmp(a, "--junit") && i + 1 < argc)
-            junit = argv[++i];
-        else if (!strcmp(a, "--format") && i + 1 < argc)
-            format = argv[++i];
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            puts("usage: leakscope gate DIR [--policy FILE] [--baseline PREVIOUS] [--junit FILE] [--format text|json]");
-            return LS_EXIT_OK;
-        } else if (a[0] == '-' && a[1])
-            return ls_error("gate: unknown or incomplete option '%s'", a);
-        else if (!dir)
-            dir = a;
-        else
-            return ls_error("gate: one run directory only ('%s' and '%s')", dir, a);
-    }
-    if (!dir)
-        return ls_error("usage: leakscope gate DIR [--policy FILE] [--baseline PREVIOUS] [--junit FILE] [--format text|json]");
-    if (strcmp(format, "text") && strcmp(format, "json"))
-        return ls_error("gate: --format must be text or json, not '%s'", format);
-    char err[1024];
-    ls_policy_t pol;
-    if (policy_path) {
-        if (ls_policy_load(policy_path, &pol, err, sizeof err) < 0)
-            return ls_error("%s", err);
-    } else
-        ls_policy_default(&pol);
-    baseline_t base = {0};
-    if (baseline) {
-        struct stat st;
-        int rc;
-        if (stat(baseline, &st) < 0)
-            rc = (snprintf(err, sizeof err, "%s: baseline: %s", baseline, strerror(errno)), -1);
-        else if (S_ISDIR(st.st_mode))
-            rc = baseline_from_run(baseline, &pol, &base, err, sizeof err);
-        else
-            rc = baseline_from_json(baseline, &base, err, sizeof err);
-        if (rc < 0) {
-            ls_policy_free(&pol);
-            return ls_error("%s", err);
-        }
-    }
-    ls_analysis_t a;
-    if (ls_analyze(dir, &pol, &a, err, sizeof err) < 0) {
-        baseline_free(&base);
-        ls_policy_free(&pol);
-        return ls_error("%s", err);
-    }
-    if (baseline)
-        ls_analysis_filter(&a, keep_against_baseline, &base);
-    int rc = LS_EXIT_OK;
-    if (!strcmp(format, "json")) {
-        ls_report_json(stdout, &a);
-        rc = a.fail ? LS_EXIT_FAIL : LS_EXIT_OK;
-    } else
-        rc = ls_gate_print(stdout, &a);
-    if (fflush(stdout) != 0)
-        rc = ls_error("cannot write to standard output: %s", strerror(errno));
-    if (junit && write_junit(junit, &a) < 0)
-        rc = LS_EXIT_USAGE;
-    ls_analysis_free(&a);
-    baseline_free(&base);
-    ls_policy_free(&pol);
-    return rc;
-}

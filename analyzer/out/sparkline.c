@@ -1,0 +1,43 @@
+/*
+ * sparkline.c — a series as a row of Unicode bars, for the text and HTML reports (report.h).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "report.h"
+
+const char *ls_sparkline(const double *y, size_t n, size_t width, char *buf, size_t len)
+{
+    static const char *const bars[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    size_t w = n < width ? n : width, pos = 0;
+    buf[0] = 0;
+    if (n == 0 || len < 4)
+        return buf;
+    double cell[256];
+    if (w > 256)
+        w = 256;
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t k = 0; k < w; k++) { /* each cell shows the highest value in its span */
+        size_t a0 = k * n / w, a1 = (k + 1) * n / w;
+        double m = y[a0];
+        for (size_t i = a0; i < a1; i++)
+            if (y[i] > m)
+                m = y[i];
+        cell[k] = m;
+        if (m < lo)
+            lo = m;
+        if (m > hi)
+            hi = m;
+    }
+    for (size_t k = 0; k < w && pos + 4 < len; k++) {
+        int level = 0;
+        if (hi - lo > 0.01 * fabs(hi))
+            level = (int)floor((cell[k] - lo) / (hi - lo) * 7.0 + 0.5);
+        else
+            level = hi > 0 ? 3 : 0;
+        memcpy(buf + pos, bars[level], 3);
+        pos += 3;
+    }
+    buf[pos] = 0;
+    return buf;
+}
