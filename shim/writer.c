@@ -22,19 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "checksum.h"
+#include "leakscope_format.h"
 #include "engine.h"
 #include "modules.h"
 #include "ptrtable.h"
 #include "sites.h"
 #include "writer.h"
 
-#define TAG_HEADER 1
-#define TAG_MODULE 2
-#define TAG_AGE_EDGES 3
-#define TAG_SITE 4
-#define TAG_END 0xFFFF
-#define FORMAT_VERSION 1
+_Static_assert(LS_MAX_FRAMES <= LS_FMT_MAX_FRAMES, "more frames than the format holds");
+_Static_assert(LS_AGE_BUCKETS <= LS_FMT_MAX_AGE_BUCKETS, "more age buckets than the format holds");
 
 static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t seq;                /* files written by this process (names) */
@@ -42,7 +38,7 @@ static _Atomic uint64_t written;    /* snapshots written, fork-inherited (epochs
 static int exit_done;
 static int output_failed;
 
-/* ---- a write buffer with a running checksum (checksum.h) ------------------------ */
+/* ---- a write buffer with a running checksum (leakscope_format.h) ------------------------ */
 
 typedef struct {
     int fd;
@@ -106,8 +102,8 @@ static void w_u64(writer_t *w, uint64_t v)
 }
 static void w_str16(writer_t *w, const char *s, size_t n)
 {
-    if (n > 255)
-        n = 255;
+    if (n > LS_FMT_HEADER_STRING_MAX)
+        n = LS_FMT_HEADER_STRING_MAX;
     w_u16(w, (uint16_t)n);
     w_bytes(w, s, n);
 }
@@ -286,15 +282,15 @@ static void write_body(const char *label, uint64_t this_seq)
     untr_bytes += a.untracked_bytes;
 
     /* preamble */
-    w_bytes(w, "LSCOPE\r\n", 8);
-    w_u32(w, FORMAT_VERSION);
+    w_bytes(w, LS_FMT_MAGIC, LS_FMT_MAGIC_LEN);
+    w_u32(w, LS_FMT_VERSION);
     w_u32(w, 0);
 
     /* HEADER */
     char lab[40];
     ls_sanitise_label(lab, sizeof lab, label);
-    size_t lab_len = strlen(lab), prog_len = strlen(ls_config.prog), exe_len = strnlen(ls_config.exe, 255);
-    w_record(w, TAG_HEADER, 18 * 8 + 6 + lab_len + prog_len + exe_len);
+    size_t lab_len = strlen(lab), prog_len = strlen(ls_config.prog), exe_len = strnlen(ls_config.exe, LS_FMT_HEADER_STRING_MAX);
+    w_record(w, LS_TAG_HEADER, LS_FMT_HEADER_FIXED + LS_FMT_HEADER_STRINGS * LS_FMT_HEADER_STRLEN + lab_len + prog_len + exe_len);
     w_u64(w, (uint64_t)getpid());
     w_u64(w, (uint64_t)getppid());
     w_u64(w, this_seq);
@@ -310,7 +306,7 @@ static void write_body(const char *label, uint64_t this_seq)
     w_u64(w, allocs);
     w_u64(w, frees);
     w_u64(w, ls_config.frames);
-    w_u64(w, (atomic_load(&ls_state) == LS_DISABLED ? 1u : 0u) | (untr_count ? 2u : 0u));
+    w_u64(w, (atomic_load(&ls_state) == LS_DISABLED ? LS_FMT_STATE_STOPPED : 0u) | (untr_count ? LS_FMT_STATE_UNTRACKED : 0u));
     w_u64(w, untr_count);
     w_u64(w, untr_bytes);
     w_str16(w, lab, lab_len);
@@ -321,7 +317,7 @@ static void write_body(const char *label, uint64_t this_seq)
     ls_modules_refresh();
     ls_modules_lock();
     for (ls_module_t *m = ls_modules_list(); m; m = m->next) {
-        w_record(w, TAG_MODULE, 4 * 8 + 1 + m->build_id_len + 2 + m->path_len);
+        w_record(w, LS_TAG_MODULE, LS_FMT_MODULE_FIXED + LS_FMT_MODULE_STRLENS + m->build_id_len + m->path_len);
         w_u64(w, m->start);
         w_u64(w, m->end);
         w_u64(w, m->bias);
@@ -334,7 +330,7 @@ static void write_body(const char *label, uint64_t this_seq)
     ls_modules_unlock();
 
     /* AGE_EDGES */
-    w_record(w, TAG_AGE_EDGES, 4 + 8ull * (a.buckets + 1));
+    w_record(w, LS_TAG_AGE_EDGES, LS_FMT_AGE_EDGES_FIXED + 8ull * (a.buckets + 1));
     w_u32(w, a.buckets + 1);
     for (uint32_t i = 0; i <= a.buckets; i++)
         w_u64(w, i * a.epochs / a.buckets);
@@ -348,7 +344,7 @@ static void write_body(const char *label, uint64_t this_seq)
         const pair_t *age = a.age ? &a.age[(size_t)id * LS_AGE_BUCKETS] : NULL;
         for (uint32_t b = 0; age && b < a.buckets; b++)
             nage += age[b].count != 0;
-        w_record(w, TAG_SITE, 4 + 2 + 2 + 5 * 8 + 8ull * s->nframes + 18ull * nage);
+        w_record(w, LS_TAG_SITE, LS_FMT_SITE_FIXED + (size_t)LS_FMT_FRAME_LEN * s->nframes + (size_t)LS_FMT_AGE_ENTRY_LEN * nage);
         w_u32(w, id);
         w_u16(w, s->nframes);
         w_u16(w, nage);
@@ -371,7 +367,7 @@ static void write_body(const char *label, uint64_t this_seq)
     /* END */
     ls_cksum_update(&w->sum, w->data, w->used); /* every byte before END's tag */
     uint64_t sum = ls_cksum_final(&w->sum);
-    w_record(w, TAG_END, 16);
+    w_record(w, LS_TAG_END, LS_FMT_END_LEN);
     w_u64(w, a.n_sites);
     w_u64(w, sum);
     w_write(w);

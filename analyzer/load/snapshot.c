@@ -16,24 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "leakscope_format.h"
 #include "util.h"
-#include "../shim/checksum.h"
 
-#define TAG_HEADER 1
-#define TAG_MODULE 2
-#define TAG_AGE_EDGES 3
-#define TAG_SITE 4
-#define TAG_END 0xFFFF
-
-#define PREAMBLE_LEN 16
-#define RECHDR_LEN 6                    /* u16 tag, u32 length */
-#define HEADER_FIXED (18 * 8)           /* the u64 fields of HEADER, before the strings */
-#define MODULE_FIXED (4 * 8)            /* start, end, bias, flags */
-#define SITE_FIXED (4 + 2 + 2 + 5 * 8)  /* id, nframes, nage, five u64 counters */
-#define AGE_ENTRY_LEN (2 + 8 + 8)
-#define END_LEN (8 + 8)
-
-static const uint8_t magic[8] = {'L', 'S', 'C', 'O', 'P', 'E', '\r', '\n'};
+static const uint8_t magic[LS_FMT_MAGIC_LEN] = LS_FMT_MAGIC;
 
 /* ---- little-endian loads (no alignment assumed) ---------------------------------- */
 
@@ -75,11 +61,11 @@ static int fail(char *err, size_t errlen, const char *name, const char *fmt, ...
 static const char *tag_name(uint16_t tag)
 {
     switch (tag) {
-    case TAG_HEADER: return "HEADER";
-    case TAG_MODULE: return "MODULE";
-    case TAG_AGE_EDGES: return "AGE_EDGES";
-    case TAG_SITE: return "SITE";
-    case TAG_END: return "END";
+    case LS_TAG_HEADER: return "HEADER";
+    case LS_TAG_MODULE: return "MODULE";
+    case LS_TAG_AGE_EDGES: return "AGE_EDGES";
+    case LS_TAG_SITE: return "SITE";
+    case LS_TAG_END: return "END";
     default: return "unknown";
     }
 }
@@ -115,13 +101,13 @@ static int take_str(const uint8_t *p, size_t lim, size_t *pos, int wide, size_t 
 /* Validates the HEADER payload's length; the values are read in pass 2. */
 static int check_header(const uint8_t *p, size_t len)
 {
-    size_t pos = HEADER_FIXED, n;
-    if (len < HEADER_FIXED)
+    size_t pos = LS_FMT_HEADER_FIXED, n;
+    if (len < LS_FMT_HEADER_FIXED)
         return -1;
     for (int i = 0; i < 3; i++) { /* label (at most 255 bytes), prog, exe: u16 length + bytes */
         if (take_str(p, len, &pos, 1, &n) < 0)
             return -1;
-        if (i == 0 && n > 255)
+        if (i == 0 && n > LS_FMT_HEADER_STRING_MAX)
             return -1;
     }
     return pos == len ? 0 : -1;
@@ -131,21 +117,21 @@ static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, ch
                 size_t errlen)
 {
     enum { WANT_HEADER, IN_MODULES, IN_SITES } state = WANT_HEADER;
-    size_t pos = PREAMBLE_LEN;
+    size_t pos = LS_FMT_PREAMBLE_LEN;
     memset(s, 0, sizeof *s);
 
     for (;;) {
-        if (len - pos < RECHDR_LEN)
+        if (len - pos < LS_FMT_RECHDR_LEN)
             return fail(err, errlen, name, "truncated (no END record)");
         uint16_t tag = rd16(data + pos);
         uint32_t rl = rd32(data + pos + 2);
-        const uint8_t *p = data + pos + RECHDR_LEN;
-        if (rl > len - pos - RECHDR_LEN)
+        const uint8_t *p = data + pos + LS_FMT_RECHDR_LEN;
+        if (rl > len - pos - LS_FMT_RECHDR_LEN)
             return fail(err, errlen, name, "truncated or corrupt: %s record runs past end of file",
                         tag_name(tag));
 
         switch (tag) {
-        case TAG_HEADER:
+        case LS_TAG_HEADER:
             if (state != WANT_HEADER)
                 return fail(err, errlen, name, "corrupt: more than one HEADER record");
             if (check_header(p, rl) < 0)
@@ -154,12 +140,12 @@ static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, ch
             s->header_len = rl;
             state = IN_MODULES;
             break;
-        case TAG_MODULE: {
+        case LS_TAG_MODULE: {
             if (state != IN_MODULES)
                 return fail(err, errlen, name, "corrupt: MODULE record %s",
                             state == WANT_HEADER ? "before HEADER" : "after AGE_EDGES");
-            size_t q = MODULE_FIXED, bid, path;
-            if (rl < MODULE_FIXED || take_str(p, rl, &q, 0, &bid) < 0 || bid > 64 ||
+            size_t q = LS_FMT_MODULE_FIXED, bid, path;
+            if (rl < LS_FMT_MODULE_FIXED || take_str(p, rl, &q, 0, &bid) < 0 || bid > LS_FMT_BUILD_ID_MAX ||
                 take_str(p, rl, &q, 1, &path) < 0 || q != rl)
                 return fail(err, errlen, name, "corrupt: MODULE record %zu has a bad length",
                             s->n_modules);
@@ -167,23 +153,23 @@ static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, ch
             s->module_str += path + 1;
             break;
         }
-        case TAG_AGE_EDGES: {
+        case LS_TAG_AGE_EDGES: {
             if (state != IN_MODULES)
                 return fail(err, errlen, name, "corrupt: AGE_EDGES record %s",
                             state == WANT_HEADER ? "before HEADER" : "repeated");
-            uint32_t n = rl >= 4 ? rd32(p) : 0;
-            if (rl < 4 || n < 2 || n > LS_MAX_AGE_BUCKETS + 1 || rl != 4 + 8 * (size_t)n)
+            uint32_t n = rl >= LS_FMT_AGE_EDGES_FIXED ? rd32(p) : 0;
+            if (rl < LS_FMT_AGE_EDGES_FIXED || n < 2 || n > LS_MAX_AGE_BUCKETS + 1 || rl != LS_FMT_AGE_EDGES_FIXED + 8 * (size_t)n)
                 return fail(err, errlen, name, "corrupt: AGE_EDGES record has a bad count or length");
             s->edges_off = (size_t)(p - data);
             s->n_edges = n;
             state = IN_SITES;
             break;
         }
-        case TAG_SITE: {
+        case LS_TAG_SITE: {
             if (state != IN_SITES)
                 return fail(err, errlen, name, "corrupt: SITE record before %s",
                             state == WANT_HEADER ? "HEADER" : "AGE_EDGES");
-            if (rl < SITE_FIXED)
+            if (rl < LS_FMT_SITE_FIXED)
                 return fail(err, errlen, name, "corrupt: SITE record %zu is too short", s->n_sites);
             unsigned nframes = rd16(p + 4), nage = rd16(p + 6);
             if (nframes < 1 || nframes > LS_MAX_FRAMES)
@@ -193,7 +179,7 @@ static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, ch
                 return fail(err, errlen, name,
                             "corrupt: SITE record %zu has %u age entries for %u buckets", s->n_sites,
                             nage, s->n_edges - 1);
-            if (rl != SITE_FIXED + 8 * (size_t)nframes + AGE_ENTRY_LEN * (size_t)nage)
+            if (rl != LS_FMT_SITE_FIXED + LS_FMT_FRAME_LEN * (size_t)nframes + LS_FMT_AGE_ENTRY_LEN * (size_t)nage)
                 return fail(err, errlen, name, "corrupt: SITE record %zu has a bad length",
                             s->n_sites);
             s->n_sites++;
@@ -201,24 +187,24 @@ static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, ch
             s->n_age += nage;
             break;
         }
-        case TAG_END: {
+        case LS_TAG_END: {
             if (state != IN_SITES)
                 return fail(err, errlen, name, "corrupt: END record before %s",
                             state == WANT_HEADER ? "HEADER" : "AGE_EDGES");
-            if (rl != END_LEN)
+            if (rl != LS_FMT_END_LEN)
                 return fail(err, errlen, name, "corrupt: END record has a bad length");
             s->end_off = pos;
             s->end_n_sites = rd64(p);
             s->end_checksum = rd64(p + 8);
-            if (pos + RECHDR_LEN + rl != len)
+            if (pos + LS_FMT_RECHDR_LEN + rl != len)
                 return fail(err, errlen, name, "corrupt: %zu bytes of data after the END record",
-                            len - (pos + RECHDR_LEN + rl));
+                            len - (pos + LS_FMT_RECHDR_LEN + rl));
             return 0;
         }
         default:
             break; /* a record of a later version: skipped, as the format asks */
         }
-        pos += RECHDR_LEN + (size_t)rl;
+        pos += LS_FMT_RECHDR_LEN + (size_t)rl;
     }
 }
 
@@ -240,7 +226,7 @@ static void decode_header(const uint8_t *p, ls_snapshot_t *o)
                        &o->frames_max, &o->state_flags, &o->untracked_count, &o->untracked_bytes};
     for (int i = 0; i < 18; i++)
         *f[i] = rd64(p + 8 * i);
-    size_t pos = HEADER_FIXED;
+    size_t pos = LS_FMT_HEADER_FIXED;
     char **str[3] = {&o->label, &o->prog, &o->exe};
     for (int i = 0; i < 3; i++) {
         size_t n = rd16(p + pos);
@@ -311,9 +297,9 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
             return fail(err, errlen, name, "truncated (no END record)");
         return fail(err, errlen, name, "not a leakscope snapshot (bad magic)");
     }
-    if (len < PREAMBLE_LEN)
+    if (len < LS_FMT_PREAMBLE_LEN)
         return fail(err, errlen, name, "truncated (no END record)");
-    uint32_t version = rd32(data + 8);
+    uint32_t version = rd32(data + LS_FMT_MAGIC_LEN);
     if (version > LS_FORMAT_VERSION)
         return fail(err, errlen, name, "written by a newer leakscope (format version %u, this reads %d)",
                     version, LS_FORMAT_VERSION);
@@ -331,7 +317,7 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
     o->n_age_edges = s.n_edges;
     o->age_edges = ls_xmalloc(s.n_edges * sizeof *o->age_edges);
     for (uint32_t i = 0; i < s.n_edges; i++)
-        o->age_edges[i] = rd64(data + s.edges_off + 4 + 8 * (size_t)i);
+        o->age_edges[i] = rd64(data + s.edges_off + LS_FMT_AGE_EDGES_FIXED + 8 * (size_t)i);
 
     /* Both blocks are bounded by a small multiple of the file's size: every count
      * here was checked against record lengths that fit in the file. */
@@ -348,11 +334,11 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
      * the checksum is judged first, so damage reads as "checksum mismatch". */
     const char *why = NULL;
     uint64_t h = ls_cksum(data, s.end_off);
-    for (size_t pos = PREAMBLE_LEN; pos < s.end_off;) {
+    for (size_t pos = LS_FMT_PREAMBLE_LEN; pos < s.end_off;) {
         uint16_t tag = rd16(data + pos);
         uint32_t rl = rd32(data + pos + 2);
-        const uint8_t *p = data + pos + RECHDR_LEN;
-        if (tag == TAG_MODULE) {
+        const uint8_t *p = data + pos + LS_FMT_RECHDR_LEN;
+        if (tag == LS_TAG_MODULE) {
             ls_module_t *m = &o->modules[o->n_modules++];
             m->start = rd64(p);
             m->end = rd64(p + 8);
@@ -368,7 +354,7 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
             mstr += n + 1;
             if (m->end < m->start && !why)
                 why = "a MODULE ends before it starts";
-        } else if (tag == TAG_SITE) {
+        } else if (tag == LS_TAG_SITE) {
             ls_site_t *st = &o->sites[o->n_sites++];
             memset(st, 0, sizeof *st);
             st->id = rd32(p);
@@ -380,7 +366,7 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
             st->alloc_bytes = rd64(p + 32);
             st->free_count = rd64(p + 40);
             st->frames = frames;
-            const uint8_t *q = p + SITE_FIXED;
+            const uint8_t *q = p + LS_FMT_SITE_FIXED;
             for (unsigned i = 0; i < st->nframes; i++, q += 8) {
                 uint64_t v = rd64(q);
                 frames[i] = v;
@@ -389,7 +375,7 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
             st->age = ages;
             uint64_t sum_b = 0, sum_c = 0;
             int prev = -1;
-            for (unsigned i = 0; i < st->nage; i++, q += AGE_ENTRY_LEN) {
+            for (unsigned i = 0; i < st->nage; i++, q += LS_FMT_AGE_ENTRY_LEN) {
                 ages[i].bucket = rd16(q);
                 ages[i].bytes = rd64(q + 2);
                 ages[i].count = rd64(q + 10);
@@ -403,7 +389,7 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
             if ((sum_b != st->live_bytes || sum_c != st->live_count) && !why)
                 why = "a SITE's age entries do not add up to its live bytes and count";
         }
-        pos += RECHDR_LEN + (size_t)rl;
+        pos += LS_FMT_RECHDR_LEN + (size_t)rl;
     }
     for (uint32_t i = 1; i < s.n_edges && !why; i++)
         if (o->age_edges[i] <= o->age_edges[i - 1])
@@ -567,18 +553,18 @@ static int cmp_entry(const void *a, const void *b)
 static uint64_t read_start_time(const char *path, uint64_t *ppid)
 {
     *ppid = 0;
-    uint8_t b[PREAMBLE_LEN + RECHDR_LEN + HEADER_FIXED];
+    uint8_t b[LS_FMT_PREAMBLE_LEN + LS_FMT_RECHDR_LEN + LS_FMT_HEADER_FIXED];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return UINT64_MAX;
     ssize_t n = pread(fd, b, sizeof b, 0);
     close(fd);
     if (n != (ssize_t)sizeof b || memcmp(b, magic, sizeof magic) != 0 ||
-        rd32(b + 8) != LS_FORMAT_VERSION || rd16(b + PREAMBLE_LEN) != TAG_HEADER ||
-        rd32(b + PREAMBLE_LEN + 2) < HEADER_FIXED)
+        rd32(b + LS_FMT_MAGIC_LEN) != LS_FORMAT_VERSION || rd16(b + LS_FMT_PREAMBLE_LEN) != LS_TAG_HEADER ||
+        rd32(b + LS_FMT_PREAMBLE_LEN + 2) < LS_FMT_HEADER_FIXED)
         return UINT64_MAX;
-    *ppid = rd64(b + PREAMBLE_LEN + RECHDR_LEN + 8);
-    return rd64(b + PREAMBLE_LEN + RECHDR_LEN + 8 * 8);
+    *ppid = rd64(b + LS_FMT_PREAMBLE_LEN + LS_FMT_RECHDR_LEN + 8);
+    return rd64(b + LS_FMT_PREAMBLE_LEN + LS_FMT_RECHDR_LEN + 8 * 8);
 }
 
 typedef struct {

@@ -12,9 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LS_FORMAT_VERSION 1
-#define LS_MAX_FRAMES 128
-#define LS_MAX_AGE_BUCKETS 32
+#include "leakscope_format.h" /* the on-disk format: the one definition */
+
+#define LS_FORMAT_VERSION LS_FMT_VERSION
+#ifndef LS_MAX_FRAMES /* the shim's common.h has its own, for its traces (round-trip tests see both) */
+#define LS_MAX_FRAMES LS_FMT_MAX_FRAMES
+#endif
+_Static_assert(LS_MAX_FRAMES == LS_FMT_MAX_FRAMES, "the reader takes every trace the format holds");
+#define LS_MAX_AGE_BUCKETS LS_FMT_MAX_AGE_BUCKETS
 
 typedef struct {
     uint64_t start, end, bias, flags; /* flags bit 0: unloaded */

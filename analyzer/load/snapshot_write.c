@@ -1,6 +1,6 @@
 /*
- * snapshot_write.c — the analyzer-side encoder of docs/format.md, for tests, synthetic
- * fixtures, benchmarks and fuzzing seeds. (The shim has its own writer, which must not
+ * snapshot_write.c — the analyzer-side encoder of docs/format.md (defined once in
+ * include/leakscope_format.h), for tests, synthetic fixtures, benchmarks and fuzzing seeds. (The shim has its own writer, which must not
  * allocate; this one builds the file in memory and renames it into place.)
  */
 #include "snapshot.h"
@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "leakscope_format.h"
 #include "util.h"
-#include "../shim/checksum.h"
 
 typedef struct {
     uint8_t *p;
@@ -95,8 +95,8 @@ static size_t default_edges(uint64_t epoch, uint64_t edges[LS_MAX_AGE_BUCKETS + 
 static int validate(const char *path, const ls_snapshot_t *s, size_t n_edges, const uint64_t *edges,
                     char *err, size_t errlen)
 {
-    if (slen(s->label) > 255)
-        return werr(err, errlen, path, "cannot write: label longer than 255 bytes");
+    if (slen(s->label) > LS_FMT_HEADER_STRING_MAX)
+        return werr(err, errlen, path, "cannot write: label longer than %d bytes", LS_FMT_HEADER_STRING_MAX);
     if (slen(s->prog) > 65535 || slen(s->exe) > 65535)
         return werr(err, errlen, path, "cannot write: prog or exe longer than 65535 bytes");
     if (n_edges < 2 || n_edges > LS_MAX_AGE_BUCKETS + 1)
@@ -105,8 +105,9 @@ static int validate(const char *path, const ls_snapshot_t *s, size_t n_edges, co
         if (edges[i] <= edges[i - 1])
             return werr(err, errlen, path, "cannot write: age edges not strictly increasing");
     for (size_t i = 0; i < s->n_modules; i++) {
-        if (s->modules[i].build_id_len > 64)
-            return werr(err, errlen, path, "cannot write: module %zu: build-id longer than 64 bytes", i);
+        if (s->modules[i].build_id_len > LS_FMT_BUILD_ID_MAX)
+            return werr(err, errlen, path, "cannot write: module %zu: build-id longer than %d bytes", i,
+                        LS_FMT_BUILD_ID_MAX);
         if (slen(s->modules[i].path) > 65535)
             return werr(err, errlen, path, "cannot write: module %zu: path too long", i);
     }
@@ -139,29 +140,32 @@ static int validate(const char *path, const ls_snapshot_t *s, size_t n_edges, co
 /* Encodes into a malloc'd buffer; the caller has validated. */
 static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *edges, size_t *lenp)
 {
-    size_t size = 16 + 6 + 18 * 8 + 6 + slen(s->label) + slen(s->prog) + slen(s->exe);
+    size_t size = LS_FMT_PREAMBLE_LEN + LS_FMT_RECHDR_LEN + LS_FMT_HEADER_FIXED +
+                  LS_FMT_HEADER_STRINGS * LS_FMT_HEADER_STRLEN + slen(s->label) + slen(s->prog) + slen(s->exe);
     for (size_t i = 0; i < s->n_modules; i++)
-        size += 6 + 32 + 1 + s->modules[i].build_id_len + 2 + slen(s->modules[i].path);
-    size += 6 + 4 + 8 * n_edges;
+        size += LS_FMT_RECHDR_LEN + LS_FMT_MODULE_FIXED + LS_FMT_MODULE_STRLENS + s->modules[i].build_id_len +
+                slen(s->modules[i].path);
+    size += LS_FMT_RECHDR_LEN + LS_FMT_AGE_EDGES_FIXED + 8 * n_edges;
     for (size_t i = 0; i < s->n_sites; i++)
-        size += 6 + 48 + 8 * (size_t)s->sites[i].nframes + 18 * (size_t)s->sites[i].nage;
-    size += 6 + 16; /* END */
+        size += LS_FMT_RECHDR_LEN + LS_FMT_SITE_FIXED + LS_FMT_FRAME_LEN * (size_t)s->sites[i].nframes +
+                LS_FMT_AGE_ENTRY_LEN * (size_t)s->sites[i].nage;
+    size += LS_FMT_RECHDR_LEN + LS_FMT_END_LEN;
 
     uint8_t *buf = ls_xmalloc(size);
     cur_t c = {buf};
-    putbytes(&c, "LSCOPE\r\n", 8);
-    put32(&c, LS_FORMAT_VERSION);
+    putbytes(&c, LS_FMT_MAGIC, LS_FMT_MAGIC_LEN);
+    put32(&c, LS_FMT_VERSION);
     put32(&c, 0);
 
-    uint8_t *r = begin_record(&c, 1);
-    const uint64_t hv[18] = {s->pid, s->ppid, s->seq, s->step, s->marked, s->epoch, s->time_ns,
+    uint8_t *r = begin_record(&c, LS_TAG_HEADER);
+    const uint64_t hv[LS_FMT_HEADER_U64S] = {s->pid, s->ppid, s->seq, s->step, s->marked, s->epoch, s->time_ns,
                              s->mono_ns, s->start_mono_ns, s->rss_bytes, s->traced_current,
                              s->traced_peak, s->alloc_calls, s->free_calls, s->frames_max,
                              s->state_flags, s->untracked_count, s->untracked_bytes};
-    for (int i = 0; i < 18; i++)
+    for (int i = 0; i < LS_FMT_HEADER_U64S; i++)
         put64(&c, hv[i]);
-    const char *strs[3] = {s->label, s->prog, s->exe};
-    for (int i = 0; i < 3; i++) {
+    const char *strs[LS_FMT_HEADER_STRINGS] = {s->label, s->prog, s->exe};
+    for (int i = 0; i < LS_FMT_HEADER_STRINGS; i++) {
         put16(&c, (uint16_t)slen(strs[i]));
         putbytes(&c, strs[i], slen(strs[i]));
     }
@@ -169,7 +173,7 @@ static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *e
 
     for (size_t i = 0; i < s->n_modules; i++) {
         const ls_module_t *m = &s->modules[i];
-        r = begin_record(&c, 2);
+        r = begin_record(&c, LS_TAG_MODULE);
         put64(&c, m->start);
         put64(&c, m->end);
         put64(&c, m->bias);
@@ -181,7 +185,7 @@ static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *e
         end_record(&c, r);
     }
 
-    r = begin_record(&c, 3);
+    r = begin_record(&c, LS_TAG_AGE_EDGES);
     put32(&c, (uint32_t)n_edges);
     for (size_t i = 0; i < n_edges; i++)
         put64(&c, edges[i]);
@@ -189,7 +193,7 @@ static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *e
 
     for (size_t i = 0; i < s->n_sites; i++) {
         const ls_site_t *st = &s->sites[i];
-        r = begin_record(&c, 4);
+        r = begin_record(&c, LS_TAG_SITE);
         put32(&c, st->id);
         put16(&c, st->nframes);
         put16(&c, st->nage);
@@ -210,7 +214,7 @@ static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *e
 
     /* END: the checksum covers every byte before this record's tag. */
     uint64_t h = ls_cksum(buf, (size_t)(c.p - buf));
-    r = begin_record(&c, 0xFFFF);
+    r = begin_record(&c, LS_TAG_END);
     put64(&c, s->n_sites);
     put64(&c, h);
     end_record(&c, r);

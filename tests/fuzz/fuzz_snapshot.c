@@ -12,7 +12,7 @@
 
 #include "snapshot.h"
 #include "stats.h"
-#include "../../shim/checksum.h"
+#include "leakscope_format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "snapshot.h"
-#include "../../shim/checksum.h"
+#include "leakscope_format.h"
 
 /* ---- fixtures ------------------------------------------------------------------------ */
 
