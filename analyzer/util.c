@@ -4,7 +4,10 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -86,28 +89,103 @@ int ls_parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0 || (n == 2 && c < 0xC2) || (n == 4 && c > 0xF4))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((n == 3 && c == 0xE0 && s[1] < 0xA0) || (n == 3 && c == 0xED && s[1] >= 0xA0) ||
+        (n == 4 && c == 0xF0 && s[1] < 0x90) || (n == 4 && c == 0xF4 && s[1] >= 0x90))
+        return 0; /* overlong, surrogate or beyond U+10FFFF */
+    return n;
+}
+
+/* s with every invalid byte replaced by U+FFFD, or NULL when s is valid as it is. */
+static char *utf8_repair(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (u[i] && utf8_seq(u + i))
+        i += utf8_seq(u + i);
+    if (!u[i])
+        return NULL;
+    char *out = ls_xmalloc(3 * strlen(s) + 1), *o = out;
+    for (i = 0; u[i];) {
+        size_t n = utf8_seq(u + i);
+        if (n) {
+            memcpy(o, u + i, n);
+            o += n, i += n;
+        } else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3, i++;
+        }
+    }
+    *o = 0;
+    return out;
+}
+
 void ls_json_string(FILE *f, const char *s)
 {
     if (!s) {
         fputs("null", f);
         return;
     }
-    fputc('"', f);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        switch (*c) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        default:
-            if (*c < 0x20)
-                fprintf(f, "\\u%04x", *c);
-            else
-                fputc(*c, f);
-        }
+    char *fixed = utf8_repair(s);
+    json_t *v = json_string(fixed ? fixed : s);
+    if (!v || json_dumpf(v, f, JSON_ENCODE_ANY) < 0)
+        fputs("null", f); /* out of memory in jansson: a valid document still */
+    json_decref(v);
+    free(fixed);
+}
+
+int ls_read_file(const char *path, size_t max, const char *what, char **buf, size_t *len, char *err,
+                 size_t errlen)
+{
+    *buf = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    const char *why = NULL;
+    if (fd < 0 || fstat(fd, &st) < 0)
+        why = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file";
+    else if ((uint64_t)st.st_size > max)
+        why = "too large";
+    size_t cap = why ? 0 : (size_t)st.st_size + 1, n = 0;
+    char *b = why ? NULL : ls_xmalloc(cap + 1);
+    while (!why) { /* the file may grow or shrink while it is read */
+        ssize_t r = read(fd, b + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            why = strerror(errno);
+        else if (r == 0)
+            break;
+        else if ((n += (size_t)r) > max)
+            why = "too large";
+        else if (n == cap)
+            b = ls_xrealloc(b, (cap *= 2) + 1);
     }
-    fputc('"', f);
+    if (fd >= 0)
+        close(fd);
+    if (why) {
+        if (!strcmp(why, "too large"))
+            snprintf(err, errlen, "%s: %s: too large (over %zu bytes)", path, what, max);
+        else
+            snprintf(err, errlen, "%s: %s: %s", path, what, why);
+        free(b);
+        return -1;
+    }
+    b[n] = 0;
+    *buf = b;
+    *len = n;
+    return 0;
 }
 
 void ls_markup_escape(FILE *f, const char *s)

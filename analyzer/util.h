@@ -1,7 +1,8 @@
 /*
  * util.h — small helpers shared by the analyzer's commands: allocation that
  * cannot return NULL, the one-line error convention (exit status 2), JSON string
- * output, human-readable sizes, and atomic file output (temporary file + rename).
+ * output, human-readable sizes, bounded reads of regular files, and atomic file output
+ * (temporary file + rename).
  */
 #ifndef LS_UTIL_H
 #define LS_UTIL_H
@@ -28,8 +29,20 @@ int ls_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse a non-negative decimal integer that fits in *out; 0 on success, -1 if malformed. */
 int ls_parse_u64(const char *s, uint64_t *out);
 
-/* Write `s` as a JSON string literal (with quotes). NULL writes null. */
+/* Write `s` as a JSON string literal (with quotes), encoded by jansson; bytes that are not
+ * valid UTF-8 become U+FFFD, so the output is always valid UTF-8. NULL writes null. */
 void ls_json_string(FILE *f, const char *s);
+
+/* The version of the JSON documents leakscope writes (`schema_version`, first field):
+ * raised when a field changes meaning or goes away, not when one is added. */
+#define LS_JSON_SCHEMA_VERSION 1
+
+/* Read a whole regular file of at most `max` bytes into a NUL-terminated buffer (*buf,
+ * freed by the caller). Anything else — a FIFO, a device, a directory, a larger file — is
+ * refused without blocking or reading it. Returns 0, or -1 with "<path>: <what>: <why>"
+ * in err. */
+int ls_read_file(const char *path, size_t max, const char *what, char **buf, size_t *len, char *err,
+                 size_t errlen);
 
 /* Write `s` escaped for XML and HTML text and attribute values (&, <, >, ", ');
  * control characters other than newline and tab, which XML 1.0 forbids, are dropped. */

@@ -11,7 +11,7 @@ for f in "$B/leakscope" "$B/analyzer.a"; do [ -e "$f" ] || { echo "report_speed:
 [ -x /usr/bin/time ] || { echo "report_speed: /usr/bin/time is missing (Debian package: time)"; exit 2; }
 work=${BENCH_DIR:-$(mktemp -d /tmp/leakscope-bench.XXXXXX)}
 trap 'rm -rf "$work"' EXIT
-${CC:-cc} -std=gnu11 -O2 -Iinclude -Ianalyzer/load -o "$work/gen" bench/gen_snapshots.c "$B/analyzer.a" -ldw -lelf -lyaml -lstdc++ -lm || exit 2
+${CC:-cc} -std=gnu11 -O2 -Iinclude -Ianalyzer/load -o "$work/gen" bench/gen_snapshots.c "$B/analyzer.a" -ldw -lelf -lyaml -ljansson -lstdc++ -lm || exit 2
 echo "report_speed: writing $N snapshots x $S sites ..."
 "$work/gen" "$work/run" "$N" "$S" || exit 2
 echo "report_speed: $(du -sh "$work/run" | cut -f1) of snapshots"

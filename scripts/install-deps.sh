@@ -7,7 +7,7 @@
 #   shim, heaptrack to compare with, clang's libFuzzer).
 set -eu
 
-BUILD_PKGS="gcc g++ make pkg-config libunwind-dev uthash-dev check libdw-dev libelf-dev libyaml-dev"
+BUILD_PKGS="gcc g++ make pkg-config libunwind-dev uthash-dev check libdw-dev libelf-dev libyaml-dev libjansson-dev"
 DEMO_PKGS="python3"
 TEST_PKGS="python3 git sqlite3 perl xz-utils tcl heaptrack clang libclang-rt-14-dev bc procps time"
 

@@ -1,209 +1,26 @@
 /*
  * baseline.c — reads an earlier run's verdict for `gate --baseline` (baseline.h): a JSON
- * report or a run directory, and decides which of today's violations are new or worse.
+ * report (parsed by jansson, a regular file of at most LS_BASELINE_MAX_BYTES) or a run
+ * directory analysed again, and decides which of today's violations are new or worse.
  */
 #include "baseline.h"
 
-#include <ctype.h>
-#include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
 
-/* A small JSON reader, enough for leakscope's own reports: values into a tree. */
-typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jtype_t;
-typedef struct jval {
-    jtype_t t;
-    double num;
-    char *str;
-    struct jval *items; /* J_ARR / J_OBJ values */
-    char **keys;        /* J_OBJ */
-    size_t n;
-} jval_t;
-
-typedef struct {
-    const char *s, *end, *start;
-    const char *why;
-    int depth;
-} jparser_t;
-
-static void jskip(jparser_t *p)
+static const char *jstr(const json_t *o, const char *key)
 {
-    while (p->s < p->end && isspace((unsigned char)*p->s))
-        p->s++;
+    return json_string_value(json_object_get(o, key)); /* NULL unless a string */
 }
 
-static int jerr(jparser_t *p, const char *why)
+static double jnum(const json_t *o, const char *key, double def)
 {
-    if (!p->why)
-        p->why = why;
-    return -1;
-}
-
-static int jstring(jparser_t *p, char **out)
-{
-    if (p->s >= p->end || *p->s != '"')
-        return jerr(p, "expected a string");
-    p->s++;
-    size_t cap = 32, n = 0;
-    char *b = ls_xmalloc(cap);
-    while (p->s < p->end && *p->s != '"') {
-        char c = *p->s++;
-        if (c == '\\') {
-            if (p->s >= p->end)
-                break;
-            char e = *p->s++;
-            switch (e) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'u':
-                if (p->end - p->s < 4) {
-                    free(b);
-                    return jerr(p, "bad \\u escape");
-                }
-                {
-                    char hex[5] = {p->s[0], p->s[1], p->s[2], p->s[3], 0};
-                    long v = strtol(hex, NULL, 16);
-                    p->s += 4;
-                    if (v >= 0x80) { /* UTF-8: two or three bytes (surrogates stay as they are) */
-                        if (n + 4 > cap)
-                            b = ls_xrealloc(b, cap *= 2);
-                        if (v >= 0x800)
-                            b[n++] = (char)(0xE0 | (v >> 12)), b[n++] = (char)(0x80 | ((v >> 6) & 0x3F));
-                        else
-                            b[n++] = (char)(0xC0 | (v >> 6));
-                        c = (char)(0x80 | (v & 0x3F));
-                    } else
-                        c = (char)v;
-                }
-                break;
-            default: c = e;
-            }
-        }
-        if (n + 2 > cap)
-            b = ls_xrealloc(b, cap *= 2);
-        b[n++] = c;
-    }
-    if (p->s >= p->end) {
-        free(b);
-        return jerr(p, "unterminated string");
-    }
-    p->s++;
-    b[n] = 0;
-    *out = b;
-    return 0;
-}
-
-static void jfree(jval_t *v)
-{
-    free(v->str);
-    for (size_t i = 0; i < v->n; i++) {
-        jfree(&v->items[i]);
-        if (v->keys)
-            free(v->keys[i]);
-    }
-    free(v->items);
-    free(v->keys);
-}
-
-static int jvalue(jparser_t *p, jval_t *v)
-{
-    memset(v, 0, sizeof *v);
-    jskip(p);
-    if (p->s >= p->end)
-        return jerr(p, "unexpected end");
-    if (++p->depth > 64)
-        return jerr(p, "nested too deeply");
-    int rc = 0;
-    char c = *p->s;
-    if (c == '{' || c == '[') {
-        v->t = c == '{' ? J_OBJ : J_ARR;
-        p->s++;
-        jskip(p);
-        if (p->s < p->end && *p->s == (c == '{' ? '}' : ']')) {
-            p->s++;
-            p->depth--;
-            return 0;
-        }
-        for (;;) {
-            char *key = NULL;
-            jskip(p);
-            if (v->t == J_OBJ) {
-                if (jstring(p, &key))
-                    return -1;
-                jskip(p);
-                if (p->s >= p->end || *p->s != ':') {
-                    free(key);
-                    return jerr(p, "expected ':'");
-                }
-                p->s++;
-            }
-            v->items = ls_xrealloc(v->items, (v->n + 1) * sizeof *v->items);
-            if (v->t == J_OBJ)
-                v->keys = ls_xrealloc(v->keys, (v->n + 1) * sizeof *v->keys), v->keys[v->n] = key;
-            if (jvalue(p, &v->items[v->n])) {
-                v->n++;
-                return -1;
-            }
-            v->n++;
-            jskip(p);
-            if (p->s < p->end && *p->s == ',') {
-                p->s++;
-                continue;
-            }
-            if (p->s < p->end && *p->s == (v->t == J_OBJ ? '}' : ']')) {
-                p->s++;
-                break;
-            }
-            return jerr(p, "expected ',' or a closing bracket");
-        }
-    } else if (c == '"') {
-        v->t = J_STR;
-        rc = jstring(p, &v->str);
-    } else if (!strncmp(p->s, "true", 4) || !strncmp(p->s, "false", 5)) {
-        v->t = J_BOOL;
-        v->num = *p->s == 't';
-        p->s += *p->s == 't' ? 4 : 5;
-    } else if (!strncmp(p->s, "null", 4)) {
-        p->s += 4;
-    } else {
-        char *e;
-        errno = 0;
-        v->t = J_NUM;
-        v->num = strtod(p->s, &e);
-        if (e == p->s || e > p->end)
-            return jerr(p, "unexpected character");
-        p->s = e;
-    }
-    p->depth--;
-    return rc;
-}
-
-static const jval_t *jget(const jval_t *o, const char *key)
-{
-    if (!o || o->t != J_OBJ)
-        return NULL;
-    for (size_t i = 0; i < o->n; i++)
-        if (!strcmp(o->keys[i], key))
-            return &o->items[i];
-    return NULL;
-}
-
-static const char *jstr(const jval_t *o, const char *key)
-{
-    const jval_t *v = jget(o, key);
-    return v && v->t == J_STR ? v->str : NULL;
-}
-
-static double jnum(const jval_t *o, const char *key, double def)
-{
-    const jval_t *v = jget(o, key);
-    return v && v->t == J_NUM ? v->num : def;
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : def;
 }
 
 static int pattern_parse(const char *s)
@@ -214,46 +31,62 @@ static int pattern_parse(const char *s)
     return -1;
 }
 
-static int base_proc_from_json(const jval_t *o, base_proc_t *bp, const char **why)
+/* One site of a report; -1 when it lacks a field the gate compares. */
+static int base_site_from_json(const json_t *s, base_site_t *b)
 {
-    const jval_t *sites = jget(o, "sites");
-    if (!sites || sites->t != J_ARR) {
+    const char *fn = jstr(s, "function"), *file = jstr(s, "file");
+    int pat = pattern_parse(jstr(s, "pattern")), sev = ls_severity_parse(jstr(s, "severity"));
+    if (!fn || !file || pat < 0 || sev < 0)
+        return -1;
+    double line = jnum(s, "line", 0);
+    b->function = ls_xstrdup(fn);
+    b->file = ls_xstrdup(file);
+    b->line = line >= 0 && line <= 1e9 ? (int)line : 0;
+    b->pattern = pat;
+    b->severity = sev;
+    b->bps = jnum(s, "bytes_per_step", 0);
+    return 0;
+}
+
+static void base_modules_from_json(const json_t *mods, base_proc_t *bp)
+{
+    if (!json_is_array(mods))
+        return;
+    bp->mods = ls_xcalloc(json_array_size(mods) ? json_array_size(mods) : 1, sizeof *bp->mods);
+    size_t i;
+    const json_t *m;
+    json_array_foreach(mods, i, m) {
+        const char *name = jstr(m, "name");
+        if (!name)
+            continue;
+        base_module_t *bm = &bp->mods[bp->n_mods++];
+        bm->name = ls_xstrdup(name);
+        bm->live = jnum(m, "live_bytes", NAN);
+        bm->bps = jnum(m, "bytes_per_step", NAN);
+    }
+}
+
+static int base_proc_from_json(const json_t *o, base_proc_t *bp, const char **why)
+{
+    const json_t *sites = json_object_get(o, "sites");
+    if (!json_is_array(sites)) {
         *why = "no \"sites\" array (not a leakscope report)";
         return -1;
     }
     const char *prog = jstr(o, "program");
     bp->prog = ls_xstrdup(prog ? prog : "");
     bp->peak = jnum(o, "peak_traced_bytes", NAN);
-    bp->sites = ls_xcalloc(sites->n ? sites->n : 1, sizeof *bp->sites);
-    for (size_t i = 0; i < sites->n; i++) {
-        const jval_t *s = &sites->items[i];
-        const char *fn = jstr(s, "function"), *file = jstr(s, "file");
-        int pat = pattern_parse(jstr(s, "pattern")), sev = ls_severity_parse(jstr(s, "severity"));
-        if (!fn || !file || pat < 0 || sev < 0) {
+    bp->sites = ls_xcalloc(json_array_size(sites) ? json_array_size(sites) : 1, sizeof *bp->sites);
+    size_t i;
+    const json_t *s;
+    json_array_foreach(sites, i, s) {
+        if (base_site_from_json(s, &bp->sites[bp->n_sites]) < 0) {
             *why = "a site lacks function, file, pattern or severity";
             return -1;
         }
-        base_site_t *b = &bp->sites[bp->n_sites++];
-        b->function = ls_xstrdup(fn);
-        b->file = ls_xstrdup(file);
-        b->line = (int)jnum(s, "line", 0);
-        b->pattern = pat;
-        b->severity = sev;
-        b->bps = jnum(s, "bytes_per_step", 0);
+        bp->n_sites++;
     }
-    const jval_t *mods = jget(o, "modules");
-    if (mods && mods->t == J_ARR) {
-        bp->mods = ls_xcalloc(mods->n ? mods->n : 1, sizeof *bp->mods);
-        for (size_t i = 0; i < mods->n; i++) {
-            const char *name = jstr(&mods->items[i], "name");
-            if (!name)
-                continue;
-            base_module_t *m = &bp->mods[bp->n_mods++];
-            m->name = ls_xstrdup(name);
-            m->live = jnum(&mods->items[i], "live_bytes", NAN);
-            m->bps = jnum(&mods->items[i], "bytes_per_step", NAN);
-        }
-    }
+    base_modules_from_json(json_object_get(o, "modules"), bp);
     return 0;
 }
 
@@ -272,57 +105,54 @@ void ls_baseline_free(ls_baseline_t *b)
         free(p->prog);
     }
     free(b->procs);
+    memset(b, 0, sizeof *b);
+}
+
+/* The report's processes: its "processes" array, else the report itself (one process). */
+static int baseline_from_root(const json_t *root, ls_baseline_t *b, const char **why)
+{
+    if (!json_is_object(root)) {
+        *why = "not a JSON object (not a leakscope report)";
+        return -1;
+    }
+    const json_t *procs = json_object_get(root, "processes");
+    size_t np = json_is_array(procs) ? json_array_size(procs) : 1;
+    b->procs = ls_xcalloc(np ? np : 1, sizeof *b->procs);
+    for (size_t i = 0; i < np; i++) {
+        b->n = i + 1;
+        if (base_proc_from_json(json_is_array(procs) ? json_array_get(procs, i) : root, &b->procs[i], why) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int ls_baseline_parse(const char *text, size_t len, const char *name, ls_baseline_t *b, char *err, size_t errlen)
+{
+    memset(b, 0, sizeof *b);
+    json_error_t je;
+    json_t *root = json_loadb(text, len, 0, &je); /* validates UTF-8; depth capped by jansson */
+    if (!root) {
+        snprintf(err, errlen, "%s:%d: baseline is not valid JSON: %s", name, je.line > 0 ? je.line : 1, je.text);
+        return -1;
+    }
+    const char *why = NULL;
+    int rc = baseline_from_root(root, b, &why);
+    json_decref(root);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: baseline: %s", name, why);
+        ls_baseline_free(b);
+    }
+    return rc;
 }
 
 int ls_baseline_from_json(const char *path, ls_baseline_t *b, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    char *text;
+    size_t len;
+    memset(b, 0, sizeof *b);
+    if (ls_read_file(path, LS_BASELINE_MAX_BYTES, "baseline", &text, &len, err, errlen) < 0)
         return -1;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *text = ls_xmalloc(cap);
-    size_t r;
-    while ((r = fread(text + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap)
-            text = ls_xrealloc(text, cap *= 2);
-    }
-    text[n] = 0; /* strtod and strncmp may look past the end: they stop here */
-    fclose(f);
-    jparser_t p = {text, text + n, text, NULL, 0};
-    jval_t root;
-    int rc = jvalue(&p, &root);
-    if (rc == 0) {
-        jskip(&p);
-        if (p.s != p.end)
-            rc = jerr(&p, "trailing data after the report");
-    }
-    const char *why = p.why;
-    if (rc == 0 && root.t != J_OBJ)
-        why = "not a JSON object (not a leakscope report)", rc = -1;
-    if (rc == 0) {
-        const jval_t *procs = jget(&root, "processes");
-        size_t np = procs && procs->t == J_ARR ? procs->n : 1;
-        b->procs = ls_xcalloc(np, sizeof *b->procs);
-        for (size_t i = 0; i < np && rc == 0; i++) {
-            b->n = i + 1;
-            rc = base_proc_from_json(procs && procs->t == J_ARR ? &procs->items[i] : &root, &b->procs[i], &why);
-        }
-    }
-    if (rc) {
-        if (p.why) {
-            int line = 1;
-            for (const char *c = text; c < p.s && c < text + n; c++)
-                line += *c == '\n';
-            snprintf(err, errlen, "%s:%d: baseline is not valid JSON: %s", path, line, why);
-        } else
-            snprintf(err, errlen, "%s: baseline: %s", path, why);
-        ls_baseline_free(b);
-        memset(b, 0, sizeof *b);
-    }
-    jfree(&root);
+    int rc = ls_baseline_parse(text, len, path, b, err, errlen);
     free(text);
     return rc;
 }

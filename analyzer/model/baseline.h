@@ -34,8 +34,14 @@ typedef struct {
     size_t n;
 } ls_baseline_t;
 
-/* Read a JSON report written by `report --format json`. Returns 0, or -1 with one line in err. */
+/* The largest baseline read: a report of 100,000 sites is about 60 MB. */
+#define LS_BASELINE_MAX_BYTES (256u << 20)
+
+/* Read a JSON report written by `report --format json` (a regular file, at most
+ * LS_BASELINE_MAX_BYTES). Returns 0, or -1 with one line in err. */
 int ls_baseline_from_json(const char *path, ls_baseline_t *b, char *err, size_t errlen);
+/* Parse a JSON report held in memory (`name` for messages). Returns 0, or -1 with one line in err. */
+int ls_baseline_parse(const char *text, size_t len, const char *name, ls_baseline_t *b, char *err, size_t errlen);
 /* Analyse an earlier run directory with the same policy. Returns 0, or -1 with one line in err. */
 int ls_baseline_from_run(const char *dir, const ls_policy_t *pol, ls_baseline_t *b, char *err, size_t errlen);
 void ls_baseline_free(ls_baseline_t *b);

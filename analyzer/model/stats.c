@@ -357,7 +357,7 @@ static void json_frame_fields(FILE *f, const char *function, const char *file, i
 void ls_stats_print_json(FILE *f, const ls_stats_t *st, ls_key_type_t key, int diff, size_t limit)
 {
     size_t n = limit && limit < st->n ? limit : st->n;
-    fputs("{\"stats\": [", f);
+    fprintf(f, "{\"schema_version\": %d, \"stats\": [", LS_JSON_SCHEMA_VERSION);
     for (size_t i = 0; i < n; i++) {
         const ls_stat_t *s = &st->stats[i];
         fputs(i ? ",\n  {" : "\n  {", f);

@@ -1,7 +1,11 @@
 /*
  * report_json.c — `report --format json`, the fields of the spec that scripts rely on
  * (snapshots, first_step, last_step, sites[], verdict) for the first process, plus a few
- * added fields and, when the run has several processes, a `processes` array.
+ * added fields and, when the run has several processes, a `processes` array; first of all
+ * `schema_version`. Strings go through jansson (escaping, valid UTF-8: ls_json_string);
+ * numbers are printed here, because jansson prints reals as %.17g and rewrites exponents
+ * ("1.5e+06" as "1.5e6"), which would change every number scripts already read: integral
+ * values as integers, others with six significant digits, non-finite ones as null.
  */
 #include <math.h>
 #include <string.h>
@@ -132,7 +136,7 @@ static void process_fields(FILE *f, const ls_analysis_t *a, size_t pi)
 
 void ls_report_json(FILE *f, const ls_analysis_t *a)
 {
-    fputs("{\n", f);
+    fprintf(f, "{\n  \"schema_version\": %d,\n", LS_JSON_SCHEMA_VERSION);
     if (a->n_procs)
         process_fields(f, a, 0);
     if (a->n_procs > 1) {

@@ -10,7 +10,7 @@ G=$LS_ROOT/tests/golden
 [ -f "$LS_BUILD/analyzer.a" ] || { echo "skip: $LS_BUILD/analyzer.a not built"; exit 77; }
 cd "$LS_TMP" || exit 1
 ${CC:-cc} -std=gnu11 -O1 -I"$LS_ROOT/include" -I"$LS_ROOT/analyzer/load" -o gen_series "$G/gen_series.c" "$LS_BUILD/analyzer.a" \
-    -ldw -lelf -lyaml -lstdc++ -lm || { echo "cannot build gen_series"; exit 1; }
+    -ldw -lelf -lyaml -ljansson -lstdc++ -lm || { echo "cannot build gen_series"; exit 1; }
 ./gen_series run || exit 1
 if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then
     rm -rf "$G/series" && cp -r run "$G/series" && echo "updated tests/golden/series"

@@ -8,7 +8,7 @@ command -v python3 >/dev/null || { echo "skip: python3 not installed"; exit 77; 
 [ -x "$LS_CLI" ] && [ -f "$LS_BUILD/analyzer.a" ] || { echo "skip: analyzer not built"; exit 77; }
 cd "$LS_TMP" || exit 1
 ${CC:-cc} -std=gnu11 -O1 -I"$LS_ROOT/include" -I"$LS_ROOT/analyzer/load" -o gen_series "$LS_ROOT/tests/golden/gen_series.c" \
-    "$LS_BUILD/analyzer.a" -ldw -lelf -lyaml -lstdc++ -lm || exit 1
+    "$LS_BUILD/analyzer.a" -ldw -lelf -lyaml -ljansson -lstdc++ -lm || exit 1
 ./gen_series run || exit 1
 "$LS_CLI" report run --format html -o report.html || exit 1
 if grep -qiE '<script|src=|href=|url\(' report.html; then

@@ -6,7 +6,7 @@ set -u
 [ -x "$LS_CLI" ] && [ -f "$LS_BUILD/analyzer.a" ] || { echo "skip: analyzer not built"; exit 77; }
 cd "$LS_TMP" || exit 1
 ${CC:-cc} -std=gnu11 -O1 -I"$LS_ROOT/include" -I"$LS_ROOT/analyzer/load" -o gen_series "$LS_ROOT/tests/golden/gen_series.c" \
-    "$LS_BUILD/analyzer.a" -ldw -lelf -lyaml -lstdc++ -lm || exit 1
+    "$LS_BUILD/analyzer.a" -ldw -lelf -lyaml -ljansson -lstdc++ -lm || exit 1
 ./gen_series good >/dev/null || exit 1
 fail=0
 expect2() { # what  pattern-in-message  command...
