@@ -3,45 +3,62 @@
  * [--format text|json]`: the CI verdict. Exit 0 pass, 1 a rule broken, 2 unusable input.
  * With --baseline (a run directory or a JSON report) only what is new or worse fails.
  */
-#include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "options.h"
 #include "baseline.h"
 #include "report.h"
 #include "util.h"
 
+enum { OPT_POLICY, OPT_BASELINE, OPT_JUNIT, OPT_FORMAT };
+static const ls_option_t gate_opts[] = {
+    [OPT_POLICY] = {"policy", 0, "FILE", "the budgets and rules (docs/policy.md; default: fail on a leak\n"
+                                         "of severity medium or worse)"},
+    [OPT_BASELINE] = {"baseline", 0, "PREVIOUS", "an earlier run directory or JSON report: only what is\n"
+                                                 "new or worse fails"},
+    [OPT_JUNIT] = {"junit", 0, "FILE", "also write the verdict as JUnit XML"},
+    [OPT_FORMAT] = {"format", 0, "text|json", "output format (default text)"},
+    {NULL, 0, NULL, NULL}, /* ends the table */
+};
+
+const ls_command_spec_t ls_gate_spec = {
+    "gate", "DIR",
+    "The CI verdict on a run directory. Exit 0 pass, 1 a rule broken, 2 unusable input.\n",
+    gate_opts, 1, 1, 0,
+};
+
+typedef struct {
+    const char *policy_path, *baseline, *junit, *format;
+} gate_args_t;
+
+static int gate_option(void *ctx, int index, const char *v)
+{
+    gate_args_t *g = ctx;
+    switch (index) {
+    case OPT_POLICY: g->policy_path = v; break;
+    case OPT_BASELINE: g->baseline = v; break;
+    case OPT_JUNIT: g->junit = v; break;
+    case OPT_FORMAT:
+        if (strcmp(v, "text") && strcmp(v, "json"))
+            return ls_error("gate: --format must be text or json, not '%s'", v);
+        g->format = v;
+        break;
+    }
+    return 0;
+}
+
 int ls_cmd_gate(int argc, char **argv)
 {
-    const char *dir = NULL, *policy_path = NULL, *baseline = NULL, *junit = NULL, *format = "text";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--policy") && i + 1 < argc)
-            policy_path = argv[++i];
-        else if (!strcmp(a, "--baseline") && i + 1 < argc)
-            baseline = argv[++i];
-        else if (!strcmp(a, "--junit") && i + 1 < argc)
-            junit = argv[++i];
-        else if (!strcmp(a, "--format") && i + 1 < argc)
-            format = argv[++i];
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            puts("usage: leakscope gate DIR [--policy FILE] [--baseline PREVIOUS] [--junit FILE] [--format text|json]");
-            return LS_EXIT_OK;
-        } else if (a[0] == '-' && a[1])
-            return ls_error("gate: unknown or incomplete option '%s'", a);
-        else if (!dir)
-            dir = a;
-        else
-            return ls_error("gate: one run directory only ('%s' and '%s')", dir, a);
-    }
-    if (!dir)
-        return ls_error("usage: leakscope gate DIR [--policy FILE] [--baseline PREVIOUS] [--junit FILE] [--format text|json]");
-    if (strcmp(format, "text") && strcmp(format, "json"))
-        return ls_error("gate: --format must be text or json, not '%s'", format);
+    gate_args_t g = {NULL, NULL, NULL, "text"};
+    int first, prc = ls_options_parse(&ls_gate_spec, argc, argv, gate_option, &g, &first);
+    if (prc)
+        return prc == 1 ? LS_EXIT_OK : prc;
+    const char *dir = argv[first], *policy_path = g.policy_path, *baseline = g.baseline, *junit = g.junit,
+               *format = g.format;
     char err[1024];
     ls_policy_t pol;
     if (policy_path) {

@@ -5,48 +5,61 @@
 #include <string.h>
 
 #include "commands.h"
+#include "options.h"
 #include "report.h"
 #include "util.h"
 
-static int usage(void)
+enum { OPT_FORMAT, OPT_OUTPUT, OPT_POLICY, OPT_LIMIT, OPT_ALL };
+static const ls_option_t report_opts[] = {
+    [OPT_FORMAT] = {"format", 'f', "text|json|html", "output format (default text)"},
+    [OPT_OUTPUT] = {"output", 'o', "FILE", "write the report to FILE (atomically) instead of standard output"},
+    [OPT_POLICY] = {"policy", 0, "FILE", "classify and judge with this policy (docs/policy.md)"},
+    [OPT_LIMIT] = {"limit", 0, "N", "list at most N sites in text (default 20; 0: all that matter)"},
+    [OPT_ALL] = {"all", 0, NULL, "list every site, stable ones too"},
+    {NULL, 0, NULL, NULL}, /* ends the table */
+};
+
+const ls_command_spec_t ls_report_spec = {
+    "report", "DIR",
+    "The whole series of a run directory: each site's growth, pattern, trend and severity.\n",
+    report_opts, 1, 1, 0,
+};
+
+typedef struct {
+    const char *format, *outpath, *policy_path;
+    uint64_t limit;
+    int all;
+} report_args_t;
+
+static int report_option(void *ctx, int index, const char *v)
 {
-    return ls_error("usage: leakscope report DIR [--format text|json|html] [-o FILE] [--policy FILE] [--limit N] [--all]");
+    report_args_t *r = ctx;
+    switch (index) {
+    case OPT_FORMAT:
+        if (strcmp(v, "text") && strcmp(v, "json") && strcmp(v, "html"))
+            return ls_error("report: --format must be text, json or html, not '%s'", v);
+        r->format = v;
+        break;
+    case OPT_OUTPUT: r->outpath = v; break;
+    case OPT_POLICY: r->policy_path = v; break;
+    case OPT_LIMIT:
+        if (ls_parse_u64(v, &r->limit))
+            return ls_error("report: --limit takes a number, not '%s'", v);
+        break;
+    case OPT_ALL: r->all = 1; break;
+    }
+    return 0;
 }
 
 int ls_cmd_report(int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text", *outpath = NULL, *policy_path = NULL;
-    uint64_t limit = 20;
-    int all = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if ((!strcmp(a, "--format") || !strcmp(a, "-f")) && i + 1 < argc)
-            format = argv[++i];
-        else if (!strncmp(a, "--format=", 9))
-            format = a + 9;
-        else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc)
-            outpath = argv[++i];
-        else if (!strcmp(a, "--policy") && i + 1 < argc)
-            policy_path = argv[++i];
-        else if (!strcmp(a, "--limit") && i + 1 < argc) {
-            if (ls_parse_u64(argv[++i], &limit))
-                return ls_error("report: --limit takes a number, not '%s'", argv[i]);
-        } else if (!strcmp(a, "--all"))
-            all = 1;
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            puts("usage: leakscope report DIR [--format text|json|html] [-o FILE] [--policy FILE] [--limit N] [--all]");
-            return LS_EXIT_OK;
-        } else if (a[0] == '-' && a[1])
-            return ls_error("report: unknown or incomplete option '%s'", a);
-        else if (!dir)
-            dir = a;
-        else
-            return usage();
-    }
-    if (!dir)
-        return usage();
-    if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html"))
-        return ls_error("report: --format must be text, json or html, not '%s'", format);
+    report_args_t r = {"text", NULL, NULL, 20, 0};
+    int first, rc = ls_options_parse(&ls_report_spec, argc, argv, report_option, &r, &first);
+    if (rc)
+        return rc == 1 ? LS_EXIT_OK : rc;
+    const char *dir = argv[first], *format = r.format, *outpath = r.outpath, *policy_path = r.policy_path;
+    uint64_t limit = r.limit;
+    int all = r.all;
 
     char err[1024];
     ls_policy_t pol;
@@ -61,7 +74,7 @@ int ls_cmd_report(int argc, char **argv)
         return ls_error("%s", err);
     }
     ls_out_t out;
-    int rc = LS_EXIT_OK;
+    rc = LS_EXIT_OK;
     if (ls_out_open(&out, outpath) < 0)
         rc = LS_EXIT_USAGE;
     else {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "options.h"
 #include "report.h"
 #include "util.h"
 
@@ -86,39 +87,56 @@ static char *prog_name(const char *cmd)
     return s;
 }
 
+enum { OPT_POLICY, OPT_OUT, OPT_FRAMES, OPT_FORMAT };
+static const ls_option_t run_opts[] = {
+    [OPT_POLICY] = {"policy", 0, "FILE", "judge the run with this policy; the gate's verdict is the exit\n"
+                                         "status only when CMD succeeded"},
+    [OPT_OUT] = {"out", 0, "DIR", "snapshot directory (default leakscope.<prog>.<pid>)"},
+    [OPT_FRAMES] = {"frames", 0, "N", "frames per trace, 1..128 (default 16)"},
+    [OPT_FORMAT] = {"format", 0, "text|json|html", "report format (default text)"},
+    {NULL, 0, NULL, NULL}, /* ends the table */
+};
+
+const ls_command_spec_t ls_run_spec = {
+    "run", "-- CMD ...",
+    "Runs CMD under the shim and prints the report. Exits with CMD's status when it failed\n"
+    "(128+N when signal N killed it); when it succeeded, with the gate's verdict under --policy.\n",
+    run_opts, 1, -1, 1,
+};
+
+typedef struct {
+    const char *policy_path, *out, *format;
+    uint64_t frames;
+} run_args_t;
+
+static int run_option(void *ctx, int index, const char *v)
+{
+    run_args_t *r = ctx;
+    switch (index) {
+    case OPT_POLICY: r->policy_path = v; break;
+    case OPT_OUT: r->out = v; break;
+    case OPT_FRAMES:
+        if (ls_parse_u64(v, &r->frames) || r->frames < 1 || r->frames > 128)
+            return ls_error("run: --frames takes a number from 1 to 128, not '%s'", v);
+        break;
+    case OPT_FORMAT:
+        if (strcmp(v, "text") && strcmp(v, "json") && strcmp(v, "html"))
+            return ls_error("run: --format must be text, json or html, not '%s'", v);
+        r->format = v;
+        break;
+    }
+    return 0;
+}
+
 int ls_cmd_run(int argc, char **argv)
 {
-    const char *policy_path = NULL, *out = NULL, *format = "text";
-    uint64_t frames = 0;
-    int i;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) {
-            i++;
-            break;
-        }
-        if (!strcmp(a, "--policy") && i + 1 < argc)
-            policy_path = argv[++i];
-        else if (!strcmp(a, "--out") && i + 1 < argc)
-            out = argv[++i];
-        else if (!strcmp(a, "--format") && i + 1 < argc)
-            format = argv[++i];
-        else if (!strcmp(a, "--frames") && i + 1 < argc) {
-            if (ls_parse_u64(argv[++i], &frames) || frames < 1 || frames > 128)
-                return ls_error("run: --frames takes a number from 1 to 128, not '%s'", argv[i]);
-        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            puts("usage: leakscope run [--policy FILE] [--out DIR] [--frames N] [--format text|json|html] -- CMD ...");
-            return LS_EXIT_OK;
-        } else if (a[0] == '-')
-            return ls_error("run: unknown or incomplete option '%s'", a);
-        else
-            break; /* the command, without a "--" */
-    }
-    if (i >= argc)
-        return ls_error("usage: leakscope run [--policy FILE] [--out DIR] [--frames N] [--format text|json|html] -- CMD ...");
-    if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html"))
-        return ls_error("run: --format must be text, json or html, not '%s'", format);
-    char **cmd = argv + i;
+    run_args_t ra = {NULL, NULL, "text", 0};
+    int first, prc = ls_options_parse(&ls_run_spec, argc, argv, run_option, &ra, &first);
+    if (prc)
+        return prc == 1 ? LS_EXIT_OK : prc;
+    const char *policy_path = ra.policy_path, *out = ra.out, *format = ra.format;
+    uint64_t frames = ra.frames;
+    char **cmd = argv + first;
 
     char err[1024];
     ls_policy_t pol;

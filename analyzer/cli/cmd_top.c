@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "options.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "symbols.h"
@@ -15,29 +16,67 @@
 
 #define TEXT_DEFAULT_LIMIT 10 /* tracemalloc's documented example prints the top 10 */
 
-static void usage(FILE *f, int nsnap)
+enum { OPT_BY, OPT_CUMULATIVE, OPT_LIMIT, OPT_PID, OPT_FORMAT };
+static const ls_option_t stats_opts[] = {
+    [OPT_BY] = {"by", 0, "lineno|function|file|traceback", "how to group (default lineno)"},
+    [OPT_CUMULATIVE] = {"cumulative", 0, NULL, "count every frame of a trace, not only the allocating line\n"
+                                               "(not with --by traceback)"},
+    [OPT_LIMIT] = {"limit", 0, "N", "show the first N groups (default 10 for text, all for JSON;\n"
+                                    "0 shows all)"},
+    [OPT_PID] = {"pid", 0, "N", "in a directory, use the snapshots of process N (default: the\n"
+                                "process that started first); refused with snapshot files"},
+    [OPT_FORMAT] = {"format", 0, "text|json", "output format (default text)"},
+    {NULL, 0, NULL, NULL}, /* ends the table */
+};
+
+const ls_command_spec_t ls_top_spec = {
+    "top", "SNAPSHOT",
+    "Live memory of one snapshot grouped by allocation site, largest first.\n"
+    "A SNAPSHOT may be a directory: it stands for the last snapshot in it.\n",
+    stats_opts, 1, 1, 0,
+};
+
+const ls_command_spec_t ls_diff_spec = {
+    "diff", "OLD NEW",
+    "Change of live memory between two snapshots, per allocation site, largest change\n"
+    "first (tracemalloc's compare_to: by |size_diff|, size, |count_diff|, count).\n"
+    "A snapshot may be a directory: it stands for the last snapshot in it.\n",
+    stats_opts, 2, 2, 0,
+};
+
+typedef struct {
+    const char *cmd;
+    int cumulative, json, limit_set;
+    ls_key_type_t key;
+    uint64_t limit, pid;
+} stats_args_t;
+
+static int stats_option(void *ctx, int index, const char *v)
 {
-    if (nsnap == 1)
-        fputs("usage: leakscope top SNAPSHOT [options]\n"
-              "Live memory of one snapshot grouped by allocation site, largest first.\n",
-              f);
-    else
-        fputs("usage: leakscope diff OLD NEW [options]\n"
-              "Change of live memory between two snapshots, per allocation site, largest change\n"
-              "first (tracemalloc's compare_to: by |size_diff|, size, |count_diff|, count).\n",
-              f);
-    fputs("A SNAPSHOT may be a directory: it stands for the last snapshot in it.\n\n"
-          "options:\n"
-          "  --by lineno|function|file|traceback   how to group (default lineno)\n"
-          "  --cumulative      count every frame of a trace, not only the allocating line\n"
-          "                    (not with --by traceback)\n"
-          "  --limit N         show the first N groups (default 10 for text, all for JSON;\n"
-          "                    0 shows all)\n"
-          "  --pid N           in a directory, use the snapshots of process N (default: the\n"
-          "                    process that started first)\n"
-          "  --format text|json\n"
-          "  -h, --help        show this help\n",
-          f);
+    stats_args_t *o = ctx;
+    const char *cmd = o->cmd;
+    switch (index) {
+    case OPT_BY:
+        if (ls_key_type_parse(v, &o->key) < 0)
+            return ls_error("%s: --by: unknown key '%s' (lineno, function, file or traceback)", cmd, v);
+        break;
+    case OPT_CUMULATIVE: o->cumulative = 1; break;
+    case OPT_LIMIT:
+        if (ls_parse_u64(v, &o->limit) < 0)
+            return ls_error("%s: --limit: '%s' is not a non-negative number", cmd, v);
+        o->limit_set = 1;
+        break;
+    case OPT_PID:
+        if (ls_parse_u64(v, &o->pid) < 0 || o->pid == 0)
+            return ls_error("%s: --pid: '%s' is not a process id", cmd, v);
+        break;
+    case OPT_FORMAT:
+        if (strcmp(v, "json") && strcmp(v, "text"))
+            return ls_error("%s: --format: '%s' is not text or json", cmd, v);
+        o->json = !strcmp(v, "json");
+        break;
+    }
+    return 0;
 }
 
 /* Strings from the file itself, printed with control characters masked so that a
@@ -75,80 +114,21 @@ static void live_totals(const ls_snapshot_t *s, uint64_t *bytes, uint64_t *count
     }
 }
 
-/* Takes "--opt value" or "--opt=value"; NULL when the value is missing. */
-static const char *opt_value(int argc, char **argv, int *i, const char *eq)
-{
-    if (eq)
-        return eq + 1;
-    if (*i + 1 < argc)
-        return argv[++*i];
-    return NULL;
-}
-
 int ls_stats_command(int argc, char **argv, int nsnap)
 {
-    const char *cmd = nsnap == 1 ? "top" : "diff";
-    const char *args[2] = {NULL, NULL};
-    int nargs = 0, cumulative = 0, json = 0, limit_set = 0, only_args = 0;
-    ls_key_type_t key = LS_BY_LINENO;
-    uint64_t limit = 0, pid = 0;
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (only_args || a[0] != '-' || !a[1]) {
-            if (nargs == nsnap)
-                return ls_error("%s: unexpected argument '%s' (try 'leakscope %s --help')", cmd, a, cmd);
-            args[nargs++] = a;
-            continue;
-        }
-        if (!strcmp(a, "--")) {
-            only_args = 1;
-            continue;
-        }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout, nsnap);
-            return LS_EXIT_OK;
-        }
-        const char *eq = strchr(a, '=');
-        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
-#define IS(opt) (nlen == strlen(opt) && !strncmp(a, opt, nlen))
-        if (IS("--cumulative")) {
-            if (eq)
-                return ls_error("%s: --cumulative takes no value", cmd);
-            cumulative = 1;
-            continue;
-        }
-        if (!IS("--by") && !IS("--limit") && !IS("--pid") && !IS("--format"))
-            return ls_error("%s: unknown option '%.*s' (try 'leakscope %s --help')", cmd, (int)nlen, a, cmd);
-        const char *v = opt_value(argc, argv, &i, eq);
-        if (!v)
-            return ls_error("%s: %.*s needs a value", cmd, (int)nlen, a);
-        if (IS("--by")) {
-            if (ls_key_type_parse(v, &key) < 0)
-                return ls_error("%s: --by: unknown key '%s' (lineno, function, file or traceback)", cmd, v);
-        } else if (IS("--limit")) {
-            if (ls_parse_u64(v, &limit) < 0)
-                return ls_error("%s: --limit: '%s' is not a non-negative number", cmd, v);
-            limit_set = 1;
-        } else if (IS("--pid")) {
-            if (ls_parse_u64(v, &pid) < 0 || pid == 0)
-                return ls_error("%s: --pid: '%s' is not a process id", cmd, v);
-        } else {
-            if (!strcmp(v, "json"))
-                json = 1;
-            else if (!strcmp(v, "text"))
-                json = 0;
-            else
-                return ls_error("%s: --format: '%s' is not text or json", cmd, v);
-        }
-#undef IS
-    }
-    if (nargs < nsnap)
-        return ls_error("%s: missing %s (try 'leakscope %s --help')", cmd,
-                        nsnap == 1 ? "SNAPSHOT" : nargs == 0 ? "OLD and NEW" : "NEW", cmd);
+    const ls_command_spec_t *spec = nsnap == 1 ? &ls_top_spec : &ls_diff_spec;
+    const char *cmd = spec->name;
+    stats_args_t o = {cmd, 0, 0, 0, LS_BY_LINENO, 0, 0};
+    int first, prc = ls_options_parse(spec, argc, argv, stats_option, &o, &first);
+    if (prc)
+        return prc == 1 ? LS_EXIT_OK : prc;
+    const char *args[2] = {argv[first], nsnap == 2 ? argv[first + 1] : NULL};
+    int cumulative = o.cumulative, json = o.json;
+    ls_key_type_t key = o.key;
+    uint64_t limit = o.limit, pid = o.pid;
     if (cumulative && key == LS_BY_TRACEBACK)
         return ls_error("%s: --cumulative cannot be used with --by traceback", cmd);
-    if (!limit_set)
+    if (!o.limit_set)
         limit = json ? 0 : TEXT_DEFAULT_LIMIT;
 
     char err[1024];

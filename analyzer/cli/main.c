@@ -8,15 +8,11 @@
 #include "util.h"
 
 static const struct {
-    const char *name;
     int (*run)(int argc, char **argv);
-    const char *synopsis;
+    const ls_command_spec_t *spec; /* name, options, --help: the synopsis comes from here */
 } commands[] = {
-    {"top", ls_cmd_top, "top SNAPSHOT [--by lineno|function|file|traceback] [--cumulative] [--limit N] [--pid N] [--format text|json]"},
-    {"diff", ls_cmd_diff, "diff OLD NEW [--by ...] [--cumulative] [--limit N] [--pid N] [--format text|json]"},
-    {"report", ls_cmd_report, "report DIR [--format text|json|html] [-o FILE] [--policy FILE]"},
-    {"gate", ls_cmd_gate, "gate DIR [--policy FILE] [--baseline PREVIOUS] [--junit FILE] [--format text|json]"},
-    {"run", ls_cmd_run, "run [--policy FILE] [--out DIR] [--frames N] [--format text|json|html] -- CMD ..."},
+    {ls_cmd_top, &ls_top_spec}, {ls_cmd_diff, &ls_diff_spec}, {ls_cmd_report, &ls_report_spec},
+    {ls_cmd_gate, &ls_gate_spec}, {ls_cmd_run, &ls_run_spec},
 };
 
 static void usage(FILE *f)
@@ -26,8 +22,11 @@ static void usage(FILE *f)
           "by libleakscope.so (LD_PRELOAD). A SNAPSHOT argument may be a directory: it stands\n"
           "for the last snapshot in it.\n\ncommands:\n",
           f);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  leakscope %s\n", commands[i].synopsis);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        fputs("  ", f);
+        ls_options_synopsis(f, commands[i].spec);
+        fputc('\n', f);
+    }
     fputs("\nExit status: 0 ok, 1 gate failed, 2 bad arguments or unusable input.\n"
           "See leakscope(1) and docs/ for details.\n",
           f);
@@ -44,7 +43,7 @@ int main(int argc, char **argv)
         return LS_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
+        if (!strcmp(argv[1], commands[i].spec->name))
             return commands[i].run(argc - 1, argv + 1);
     return ls_error("unknown command '%s' (try 'leakscope --help')", argv[1]);
 }
