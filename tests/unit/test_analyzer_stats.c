@@ -306,7 +306,7 @@ START_TEST(text_and_json_output)
                         "lib+0x10 (prog): size=250 B, count=3, average=83 B\n");
     free(t);
     t = render(&st, LS_BY_LINENO, 0, 1, 1);
-    ck_assert_str_eq(t, "{\"stats\": [\n  {\"function\": \"push\", \"file\": \"/src/h.c\", \"line\": 24, "
+    ck_assert_str_eq(t, "{\"schema_version\": 1, \"stats\": [\n  {\"function\": \"push\", \"file\": \"/src/h.c\", \"line\": 24, "
                         "\"module\": \"/bin/prog\", \"size\": 1228800, \"count\": 100}\n]}\n");
     free(t);
     ls_stats_free(&st);
@@ -342,7 +342,7 @@ START_TEST(text_and_json_output)
 
     ls_stats_t empty = {NULL, 0};
     t = render(&empty, LS_BY_LINENO, 0, 0, 1);
-    ck_assert_str_eq(t, "{\"stats\": []}\n");
+    ck_assert_str_eq(t, "{\"schema_version\": 1, \"stats\": []}\n");
     free(t);
 }
 END_TEST
@@ -435,7 +435,7 @@ START_TEST(cli_top_and_diff)
 
     ck_assert_int_eq(run_cmd(ls_cmd_top, &o, 4, "top", dir, "--format=json", "--cumulative"), 0);
     /* The caller's frame ties with the location (300/3): the key decides, descending. */
-    ck_assert_msg(strstr(o, "{\"stats\": [\n  {\"function\": \"prog+0x9000\", \"file\": \"??\", \"line\": 0, "
+    ck_assert_msg(strstr(o, "{\"schema_version\": 1, \"stats\": [\n  {\"function\": \"prog+0x9000\", \"file\": \"??\", \"line\": 0, "
                             "\"module\": \"/nonexistent/prog\", \"size\": 300, \"count\": 3},\n") == o, "%s", o);
     ck_assert_ptr_nonnull(strstr(o, "\"function\": \"prog+0x1000\""));
 
