@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify_rules.h"
 #include "util.h"
 
 /* Series longer than this are folded into this many consecutive blocks (means) before the
@@ -184,32 +185,6 @@ static double hist_mass(const ls_age_hist_t *h, double lo, double hi)
 
 /* ---- per-site analysis -------------------------------------------------------------- */
 
-enum { K_STABLE, K_SHORT, K_TESTED };
-
-typedef struct {
-    int kind;
-    size_t n;             /* points used */
-    double ymin, ymax, yend, ystart;
-    double beta, alpha;   /* Theil–Sen line of the steady segment */
-    double beta1, beta2;  /* ... of its first and second halves */
-    double burn_x, end_x, burn_t, end_t;
-    double level_b;       /* the line's value at the burn-in */
-    double pre_rise;      /* level at the burn-in minus the first value */
-    double post_range;    /* max - min of the steady segment (block means) */
-    double bpeak, bmin, bend; /* highest, lowest and last block mean */
-    double sigma;         /* robust residual scale (1.4826 MAD) */
-    double e_late;        /* max of the last third of the steady segment - max of all before it */
-    double span3;         /* x length of that last third */
-    double tau;
-    double p_up, p_down;
-    double age_first;     /* survivors born in the first half of the steady segment */
-    double age_span;      /* the birth-epoch span age_first covers */
-    double old_frac;      /* share of final live bytes born before the burn-in */
-    int have_age;
-    /* Stepwise growth of the running maximum over the whole series (see stepwise()). */
-    int step_ok;
-    double step_rate;
-} site_stats_t;
 
 typedef struct {
     double x[MAX_BLOCKS], y[MAX_BLOCKS], ymax[MAX_BLOCKS], xmin[MAX_BLOCKS], t[MAX_BLOCKS];
@@ -344,23 +319,21 @@ static void stepwise(const ls_series_view_t *v, size_t n, const ls_classify_opts
     s->step_rate = e2 / (xe - xm);
 }
 
-static void analyse(const ls_series_view_t *v, const ls_classify_opts_t *o, site_stats_t *s)
+/* Leaves out a final `exit` snapshot that drops (the program tearing down, not its steady
+ * behaviour), sets n, the first, last, lowest and highest values. Returns 1 when the
+ * series moves enough to analyse, else marks it K_STABLE. */
+static int measure_range(const ls_series_view_t *v, const ls_classify_opts_t *o, site_stats_t *s, int *use_prev_age)
 {
-    memset(s, 0, sizeof *s);
-    s->p_up = s->p_down = 1;
     size_t n = v->n;
-    /* A drop at the final `exit` snapshot is the program tearing down, not its steady
-     * behaviour: classify without it. */
-    int use_prev_age = 0;
+    *use_prev_age = 0;
     if (v->last_is_teardown && n >= 3 && v->y[n - 1] < v->y[n - 2]) {
         n--;
-        use_prev_age = 1;
+        *use_prev_age = 1;
     }
     s->n = n;
-    if (n == 0) {
-        s->kind = K_STABLE;
-        return;
-    }
+    s->kind = K_STABLE;
+    if (n == 0)
+        return 0;
     s->ystart = v->y[0];
     s->yend = v->y[n - 1];
     s->ymin = s->ymax = v->y[0];
@@ -371,88 +344,88 @@ static void analyse(const ls_series_view_t *v, const ls_classify_opts_t *o, site
             s->ymax = v->y[i];
     }
     double range = s->ymax - s->ymin;
-    if (range < o->min_growth_bytes || range < 0.02 * s->ymax) {
-        s->kind = K_STABLE;
-        return;
-    }
-    blocks_t *b = ls_xmalloc(sizeof *b);
-    make_blocks(v, n, b);
-    stepwise(v, n, o, b, s);
+    return !(range < o->min_growth_bytes || range < 0.02 * s->ymax);
+}
+
+/* The burn-in block. A burn-in is a phase that behaves differently: a warm-up rises much
+ * faster than what follows, a late start much slower. Memory that grows throughout at
+ * rates within a factor of 3 of each other (a leak whose rate wanders: a random walk always
+ * has some best split) has none: measure it over the whole run. */
+static size_t choose_burn_in(const blocks_t *b, double range)
+{
     size_t m = b->m, k = find_burn_in(b, range);
     if (k > 0) {
-        /* A burn-in is a phase that behaves differently: a warm-up rises much faster than
-         * what follows, a late start much slower. Memory that grows throughout at rates
-         * within a factor of 3 of each other (a leak whose rate wanders: a random walk
-         * always has some best split) has none: measure it over the whole run. */
         double pre = ls_theil_sen(b->x, b->y, k), post = ls_theil_sen(b->x + k, b->y + k, m - k);
         if (pre > 0 && post > 0 && pre <= 3 * post && post <= 3 * pre)
             k = 0;
     }
-    size_t np = m - k;
+    return k;
+}
+
+static void extremes(const double *y, size_t n, double *lo, double *hi)
+{
+    *lo = *hi = y[0];
+    for (size_t i = 1; i < n; i++) {
+        if (y[i] < *lo)
+            *lo = y[i];
+        if (y[i] > *hi)
+            *hi = y[i];
+    }
+}
+
+/* The robust line of the steady segment (blocks k..m) and the levels around it. */
+static void fit_steady(const ls_series_view_t *v, size_t n, const blocks_t *b, size_t k, site_stats_t *s)
+{
+    size_t m = b->m, np = m - k;
     const double *px = b->x + k, *py = b->y + k;
     s->burn_x = b->xmin[k];
     s->end_x = v->x[n - 1];
     s->burn_t = b->t[k];
     s->end_t = v->t_s ? v->t_s[n - 1] : 0;
     s->beta = ls_theil_sen(px, py, np);
-    {
-        double *r = ls_xmalloc(np * sizeof *r);
-        for (size_t i = 0; i < np; i++)
-            r[i] = py[i] - s->beta * px[i];
-        s->alpha = median(r, np);
-        free(r);
-    }
+    double *r = ls_xmalloc(np * sizeof *r);
+    for (size_t i = 0; i < np; i++)
+        r[i] = py[i] - s->beta * px[i];
+    s->alpha = median(r, np);
+    free(r);
     s->level_b = s->alpha + s->beta * s->burn_x;
     s->pre_rise = (k > 0 ? s->level_b : b->y[0]) - v->y[0];
-    double pmin = py[0], pmax = py[0];
-    for (size_t i = 1; i < np; i++) {
-        if (py[i] < pmin)
-            pmin = py[i];
-        if (py[i] > pmax)
-            pmax = py[i];
-    }
+    double pmin, pmax;
+    extremes(py, np, &pmin, &pmax);
     s->post_range = pmax - pmin;
-    s->bpeak = s->bmin = b->y[0];
-    for (size_t i = 1; i < m; i++) {
-        if (b->y[i] > s->bpeak)
-            s->bpeak = b->y[i];
-        if (b->y[i] < s->bmin)
-            s->bmin = b->y[i];
-    }
+    extremes(b->y, m, &s->bmin, &s->bpeak);
     s->bend = b->y[m - 1];
+}
 
-    /* Age: where the memory alive at the end was born. */
-    const ls_age_hist_t *h = use_prev_age ? &v->age_prev : &v->age_last;
-    if (h->n > 0) {
-        double total = hist_mass(h, -INFINITY, INFINITY);
-        double len = s->end_x - s->burn_x;
-        if (total > 0) {
-            s->have_age = 1;
-            s->old_frac = hist_mass(h, -INFINITY, s->burn_x) / total;
-            /* Start at the first bucket edge at or after the burn-in, so that a bucket
-             * holding the warm-up's memory is not counted as born after it. */
-            double from = s->burn_x;
-            for (size_t i = 0; i <= h->n; i++)
-                if (h->edges[i] >= s->burn_x) {
-                    from = h->edges[i];
-                    break;
-                }
-            double mid = s->burn_x + len / 2;
-            if (from < mid) {
-                s->age_first = hist_mass(h, from, mid);
-                s->age_span = mid - from;
-            }
-        }
-    }
-
-    if (np < MIN_POST) {
-        s->kind = K_SHORT;
-        free(b);
+/* Age: where the memory alive at the end was born. */
+static void age_evidence(const ls_age_hist_t *h, site_stats_t *s)
+{
+    if (h->n == 0)
         return;
+    double total = hist_mass(h, -INFINITY, INFINITY);
+    double len = s->end_x - s->burn_x;
+    if (total <= 0)
+        return;
+    s->have_age = 1;
+    s->old_frac = hist_mass(h, -INFINITY, s->burn_x) / total;
+    /* Start at the first bucket edge at or after the burn-in, so that a bucket holding the
+     * warm-up's memory is not counted as born after it. */
+    double from = s->burn_x;
+    for (size_t i = 0; i <= h->n; i++)
+        if (h->edges[i] >= s->burn_x) {
+            from = h->edges[i];
+            break;
+        }
+    double mid = s->burn_x + len / 2;
+    if (from < mid) {
+        s->age_first = hist_mass(h, from, mid);
+        s->age_span = mid - from;
     }
-    s->kind = K_TESTED;
+}
 
-    /* Residual scale and lag-1 autocorrelation about the robust line. */
+/* Residual scale (sigma) about the robust line; returns the lag-1 autocorrelation. */
+static double residuals(const double *px, const double *py, size_t np, double range, site_stats_t *s)
+{
     double *res = ls_xmalloc(np * sizeof *res);
     double mean = 0;
     for (size_t i = 0; i < np; i++) {
@@ -471,9 +444,13 @@ static void analyse(const ls_series_view_t *v, const ls_classify_opts_t *o, site
         res[i] = fabs(res[i] - mean);
     s->sigma = 1.4826 * median(res, np);
     free(res);
+    return r1;
+}
 
-    /* Mann–Kendall on the steady segment; an AR(1)-like residual inflates the variance by
-     * the effective-sample-size factor (1+r1)/(1-r1) when r1 is significant. */
+/* Mann–Kendall on the steady segment; an AR(1)-like residual inflates the variance by the
+ * effective-sample-size factor (1+r1)/(1-r1) when r1 is significant. */
+static void trend_test(const double *py, size_t np, double r1, site_stats_t *s)
+{
     double var, S = ls_mann_kendall(py, np, &var);
     if (r1 > 2.0 / sqrt((double)np)) {
         if (r1 > 0.8)
@@ -485,10 +462,14 @@ static void analyse(const ls_series_view_t *v, const ls_classify_opts_t *o, site
         s->p_down = S < 0 ? norm_sf((-S - 1) / sqrt(var)) : 1;
     }
     s->tau = S / ((double)np * (np - 1) / 2);
+}
 
-    /* Is it still growing at the end? Slopes of the two halves, and the envelope of the
-     * last third against the highest level seen before it (anywhere in the run). */
-    size_t h1 = np / 2;
+/* Is it still growing at the end? Slopes of the two halves, and the envelope of the last
+ * third against the highest level seen before it (anywhere in the run). */
+static void late_growth(const blocks_t *b, size_t k, site_stats_t *s)
+{
+    size_t m = b->m, np = m - k, h1 = np / 2;
+    const double *px = b->x + k, *py = b->y + k;
     s->beta1 = ls_theil_sen(px, py, h1);
     s->beta2 = ls_theil_sen(px + h1, py + h1, np - h1);
     size_t t3 = k + (2 * np) / 3;
@@ -501,6 +482,30 @@ static void analyse(const ls_series_view_t *v, const ls_classify_opts_t *o, site
             last = b->ymax[i];
     s->e_late = last - before;
     s->span3 = s->end_x - b->xmin[t3];
+}
+
+/* The measurements of one site (site_stats_t), in the order docs/classification.md gives. */
+static void analyse(const ls_series_view_t *v, const ls_classify_opts_t *o, site_stats_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->p_up = s->p_down = 1;
+    int use_prev_age;
+    if (!measure_range(v, o, s, &use_prev_age))
+        return;
+    size_t n = s->n;
+    double range = s->ymax - s->ymin;
+    blocks_t *b = ls_xmalloc(sizeof *b);
+    make_blocks(v, n, b);
+    stepwise(v, n, o, b, s);
+    size_t k = choose_burn_in(b, range), np = b->m - k;
+    fit_steady(v, n, b, k, s);
+    age_evidence(use_prev_age ? &v->age_prev : &v->age_last, s);
+    s->kind = np < MIN_POST ? K_SHORT : K_TESTED;
+    if (s->kind == K_TESTED) {
+        double r1 = residuals(b->x + k, b->y + k, np, range, s);
+        trend_test(b->y + k, np, r1, s);
+        late_growth(b, k, s);
+    }
     free(b);
 }
 
@@ -528,137 +533,6 @@ static void bh_adjust(pidx_t *v, size_t m, double *q)
             run = adj;
         q[v[r].i] = run;
     }
-}
-
-static void decide(const ls_series_view_t *v, const site_stats_t *s, const ls_classify_opts_t *o,
-                   ls_class_t *c)
-{
-    double floor_abs = o->min_growth_bytes;
-    c->n_used = s->n;
-    c->burn_in = s->burn_x;
-    c->tau = s->tau;
-    c->p_up = s->p_up;
-    c->p_down = s->p_down;
-    c->old_fraction = s->old_frac;
-    c->trend = LS_TREND_STABLE;
-    c->severity = LS_SEV_NONE;
-    c->growth_bytes = v->n ? v->y[v->n - 1] - v->y[0] : 0;
-
-    if (s->kind == K_STABLE) {
-        c->pattern = s->n < 2 && v->n < 2 ? LS_PAT_INCONCLUSIVE : LS_PAT_STABLE;
-        c->why = s->n < 2 ? "one snapshot" : "no change above the floors";
-        return;
-    }
-    double len = s->end_x - s->burn_x;
-    double G = s->beta * len;
-    c->bytes_per_step = s->beta;
-    double dt = s->end_t - s->burn_t;
-    c->bytes_per_second = dt > 0 ? G / dt : 0;
-    c->projected_bytes = v->marked || dt <= 0 ? s->beta * o->horizon_steps : c->bytes_per_second * o->horizon_seconds;
-    if (c->projected_bytes < 0)
-        c->projected_bytes = 0;
-    double level = s->level_b > 0 ? s->level_b : 0;
-    /* Growth must clear the absolute floor and the residual noise; the floor relative to the
-     * site's level applies where no age evidence backs the trend (below). */
-    int floors_up = G >= floor_abs && G >= 2 * s->sigma;
-    int floors_down = -G >= floor_abs && -G >= o->min_growth_rel * (level > s->ymax * 0.5 ? level : s->ymax * 0.5) &&
-                      -G >= 2 * s->sigma;
-
-    if (s->kind == K_SHORT) {
-        /* Too few points after the burn-in to test: say which way it went, and give a
-         * severity only when every step went up by more than the floors. */
-        c->pattern = LS_PAT_INCONCLUSIVE;
-        c->why = "too few snapshots for a trend test";
-        int mono = 1; /* strictly: a flat interval is what a finished warm-up looks like */
-        for (size_t i = 1; i < s->n; i++)
-            if (v->y[i] <= v->y[i - 1])
-                mono = 0;
-        double rise = s->yend - s->ystart;
-        if (rise >= floor_abs && rise >= o->min_growth_rel * s->ystart) {
-            c->trend = LS_TREND_INCREASING;
-            if (mono && s->n >= 3 && c->projected_bytes > 0)
-                c->severity = ls_severity_for(c->projected_bytes, o);
-        } else if (-rise >= floor_abs && -rise >= o->min_growth_rel * s->ymax)
-            c->trend = LS_TREND_DECREASING;
-        return;
-    }
-
-    int sig_up = c->q_up < o->fdr, sig_down = c->q_down < o->fdr;
-    c->late_ratio = s->beta1 > 0 ? s->beta2 / s->beta1 : (s->beta2 > 0 ? INFINITY : 0);
-    c->age_ratio = s->have_age && s->beta > 0 && s->age_span > 0 ? s->age_first / (s->beta * s->age_span) : 0;
-
-    if (sig_up && floors_up) {
-        c->trend = LS_TREND_INCREASING;
-        int still = s->beta2 > 0 && (s->beta1 <= 0 || s->beta2 >= 0.4 * s->beta1) && s->e_late > 0;
-        int by_age = s->have_age && c->age_ratio >= 0.5;
-        /* Memory reborn as it grows (realloc) has no old survivors: then the live bytes
-         * alone must rise almost monotonically, well above the noise and the level. */
-        int by_envelope = s->tau >= 0.8 && s->e_late >= 0.5 * s->beta * s->span3 && G >= 4 * s->sigma &&
-                          G >= o->min_growth_rel * level;
-        if (still && (by_age || by_envelope)) {
-            c->pattern = LS_PAT_LEAK;
-            c->severity = ls_severity_for(c->projected_bytes, o);
-            c->why = by_age ? "grows after the burn-in and the memory born then survives"
-                            : "grows steadily after the burn-in with no plateau (memory is reborn)";
-            return;
-        }
-        if (s->step_ok)
-            goto stepwise_leak;
-        if (!still) {
-            double late = s->beta2 * len / 2;
-            if (late < floor_abs || late < o->min_growth_rel * s->ymax || s->e_late <= 0) {
-                c->trend = LS_TREND_STABLE;
-                c->pattern = s->e_late <= 0 && s->pre_rise < floor_abs ? LS_PAT_BOUNDED
-                             : (s->have_age && s->old_frac < 0.5) ? LS_PAT_BOUNDED
-                                                                   : LS_PAT_WARMUP;
-                c->why = "growth levelled off";
-            } else {
-                c->pattern = LS_PAT_INCONCLUSIVE;
-                c->why = "grows, but slower and slower";
-            }
-            return;
-        }
-        c->pattern = LS_PAT_INCONCLUSIVE;
-        c->why = "grows, but its memory is young and the rise not steady";
-        return;
-    }
-    if (s->step_ok) {
-    stepwise_leak:
-        c->pattern = LS_PAT_LEAK;
-        c->trend = LS_TREND_INCREASING;
-        c->bytes_per_step = s->step_rate;
-        c->projected_bytes = s->step_rate * o->horizon_steps;
-        if (!v->marked && dt > 0) {
-            c->bytes_per_second = s->step_rate * (s->end_x - s->burn_x) / dt;
-            c->projected_bytes = c->bytes_per_second * o->horizon_seconds;
-        }
-        c->severity = ls_severity_for(c->projected_bytes, o);
-        c->why = "grows in steps that keep coming, with no plateau (e.g. a doubling buffer)";
-        return;
-    }
-    if (sig_down && floors_down) {
-        c->trend = LS_TREND_DECREASING;
-        c->pattern = LS_PAT_SHRINKING;
-        c->why = "falls after the burn-in";
-        return;
-    }
-    /* No trend in the steady segment: what happened before it, and does it move? */
-    double big = s->ymax - s->ymin, bbig = s->bpeak - s->bmin;
-    double movefloor = floor_abs > 0.1 * bbig ? floor_abs : 0.1 * bbig;
-    if (s->bend < s->bpeak - (floor_abs > 0.5 * bbig ? floor_abs : 0.5 * bbig) && s->post_range < movefloor) {
-        c->pattern = LS_PAT_SHRINKING;
-        c->trend = LS_TREND_STABLE;
-        c->why = "came down from its peak and stayed down";
-        return;
-    }
-    if (s->pre_rise >= floor_abs && s->pre_rise >= 0.5 * big && s->post_range < 0.25 * s->pre_rise) {
-        int young = s->have_age && s->old_frac < 0.5;
-        c->pattern = young ? LS_PAT_BOUNDED : LS_PAT_WARMUP;
-        c->why = young ? "filled early, then turned over at a fixed level" : "grew early, then stayed flat";
-        return;
-    }
-    c->pattern = s->post_range >= floor_abs ? LS_PAT_BOUNDED : LS_PAT_STABLE;
-    c->why = c->pattern == LS_PAT_BOUNDED ? "varies within a bound" : "no meaningful change";
 }
 
 void ls_classify(const ls_series_view_t *sites, size_t nsites, const ls_classify_opts_t *opts,
@@ -694,7 +568,7 @@ void ls_classify(const ls_series_view_t *sites, size_t nsites, const ls_classify
     for (size_t r = 0; r < m; r++)
         out[pv[r].i].q_down = q[pv[r].i];
     for (size_t i = 0; i < nsites; i++)
-        decide(&sites[i], &st[i], opts, &out[i]);
+        ls_classify_decide(&sites[i], &st[i], opts, &out[i]);
     free(st);
     free(pv);
     free(q);
