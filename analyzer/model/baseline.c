@@ -133,6 +133,9 @@ int ls_baseline_parse(const char *text, size_t len, const char *name, ls_baselin
     json_t *root = json_loadb(text, len, 0, &je); /* validates UTF-8; depth capped by jansson */
     if (!root) {
         snprintf(err, errlen, "%s:%d: baseline is not valid JSON: %s", name, je.line > 0 ? je.line : 1, je.text);
+        for (char *c = err; *c; c++) /* jansson quotes the input near the fault: one line, no controls */
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
         return -1;
     }
     const char *why = NULL;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "classify_rules.h"
 
 /* ---- a tiny object simulator -------------------------------------------------------- */
 
@@ -578,6 +579,173 @@ START_TEST(severity_thresholds)
 }
 END_TEST
 
+
+/* ---- the decision table, rule by rule ------------------------------------------------
+ * Each rule on evidence built by hand: it is the first rule that applies, and it concludes
+ * the pattern, trend and phrase it documents. The rules before it must not apply. */
+
+static const double rx[8] = {0, 1, 2, 3, 4, 5, 6, 7}, ry[8] = {0, 10, 20, 30, 40, 50, 60, 70};
+static ls_series_view_t rv = {.n = 8, .x = rx, .y = ry, .marked = 1};
+static ls_classify_opts_t ro;
+
+static ls_evidence_t evidence(site_stats_t *st, int kind)
+{
+    ls_classify_defaults(&ro);
+    memset(st, 0, sizeof *st);
+    st->kind = kind;
+    st->n = 8;
+    st->ymax = 70;
+    st->end_x = 7;
+    st->beta = 10;
+    return (ls_evidence_t){.v = &rv, .s = st, .o = &ro, .len = 7, .G = 70};
+}
+
+static ls_class_t decide_by(const ls_evidence_t *e, const char *want_rule)
+{
+    size_t r = ls_classify_rule_for(e);
+    ck_assert_msg(strcmp(ls_class_rules[r].name, want_rule) == 0, "rule %s, wanted %s", ls_class_rules[r].name,
+                  want_rule);
+    ck_assert_ptr_nonnull(ls_class_rules[r].evidence);
+    ls_class_t c = {.trend = LS_TREND_STABLE, .projected_bytes = 1e9};
+    ls_class_rules[r].conclude(e, &c);
+    return c;
+}
+
+START_TEST(rule_unchanged)
+{
+    site_stats_t st;
+    ls_evidence_t e = evidence(&st, K_STABLE);
+    ls_class_t c = decide_by(&e, "unchanged");
+    ck_assert_int_eq(c.pattern, LS_PAT_STABLE);
+    st.n = 1;
+    rv.n = 1;
+    c = decide_by(&e, "unchanged");
+    rv.n = 8;
+    ck_assert_int_eq(c.pattern, LS_PAT_INCONCLUSIVE);
+    ck_assert_str_eq(c.why, "one snapshot");
+}
+END_TEST
+
+START_TEST(rule_too_short)
+{
+    site_stats_t st;
+    ls_evidence_t e = evidence(&st, K_SHORT);
+    st.ystart = 0, st.yend = 70 * 1024 * 1024; /* rises past both floors, every step up */
+    ls_class_t c = decide_by(&e, "too-short");
+    ck_assert_int_eq(c.pattern, LS_PAT_INCONCLUSIVE);
+    ck_assert_int_eq(c.trend, LS_TREND_INCREASING);
+    ck_assert_int_ne(c.severity, LS_SEV_NONE);
+    st.ystart = st.ymax = 70 * 1024 * 1024, st.yend = 0;
+    c = decide_by(&e, "too-short");
+    ck_assert_int_eq(c.trend, LS_TREND_DECREASING);
+    ck_assert_int_eq(c.severity, LS_SEV_NONE);
+}
+END_TEST
+
+START_TEST(rule_steady_leak)
+{
+    site_stats_t st;
+    ls_evidence_t e = evidence(&st, K_TESTED);
+    e.rising = e.still = e.by_age = 1;
+    ls_class_t c = decide_by(&e, "steady-leak");
+    ck_assert_int_eq(c.pattern, LS_PAT_LEAK);
+    ck_assert_int_eq(c.trend, LS_TREND_INCREASING);
+    ck_assert_int_ne(c.severity, LS_SEV_NONE);
+    ck_assert_str_eq(c.why, "grows after the burn-in and the memory born then survives");
+    e.by_age = 0, e.by_envelope = 1;
+    c = decide_by(&e, "steady-leak");
+    ck_assert_str_eq(c.why, "grows steadily after the burn-in with no plateau (memory is reborn)");
+    e.by_envelope = 0; /* neither kind of evidence: not this rule */
+    ck_assert_str_ne(ls_class_rules[ls_classify_rule_for(&e)].name, "steady-leak");
+}
+END_TEST
+
+START_TEST(rule_stepwise_leak)
+{
+    site_stats_t st;
+    ls_evidence_t e = evidence(&st, K_TESTED);
+    st.step_ok = 1, st.step_rate = 5;
+    ls_class_t c = decide_by(&e, "stepwise-leak"); /* without a significant trend */
+    ck_assert_int_eq(c.pattern, LS_PAT_LEAK);
+    ck_assert(c.bytes_per_step == 5 && c.projected_bytes == 5 * ro.horizon_steps);
+    e.rising = 1; /* rising but not still: the steps decide before the slowing rules */
+    c = decide_by(&e, "stepwise-leak");
+    ck_assert_int_eq(c.trend, LS_TREND_INCREASING);
+    st.kind = K_SHORT;
+    decide_by(&e, "too-short");
+}
+END_TEST
+
+START_TEST(rule_levelled_off)
+{
+    site_stats_t st;
+    ls_evidence_t e = evidence(&st, K_TESTED);
+    e.rising = e.late_small = 1;
+    st.pre_rise = 1e9, st.e_late = 1; /* grew early, old memory: warm-up */
+    ls_class_t c = decide_by(&e, "levelled-off");
+    ck_assert_int_eq(c.pattern, LS_PAT_WARMUP);
+    ck_assert_int_eq(c.trend, LS_TREND_STABLE);
+    st.have_age = 1, st.old_frac = 0.2; /* young memory: it turns over */
+    ck_assert_int_eq(decide_by(&e, "levelled-off").pattern, LS_PAT_BOUNDED);
+}
+END_TEST
+
+START_TEST(rule_slowing_and_young_rise)
+{
+    site_stats_t st;
+    ls_evidence_t e = evidence(&st, K_TESTED);
+    e.rising = 1;
+    ls_class_t c = decide_by(&e, "slowing");
+    ck_assert_int_eq(c.pattern, LS_PAT_INCONCLUSIVE);
+    ck_assert_int_eq(c.trend, LS_TREND_INCREASING);
+    e.still = 1;
+    c = decide_by(&e, "young-rise");
+    ck_assert_int_eq(c.pattern, LS_PAT_INCONCLUSIVE);
+    ck_assert_str_eq(c.why, "grows, but its memory is young and the rise not steady");
+}
+END_TEST
+
+START_TEST(rule_falls_came_down_early_rise_no_trend)
+{
+    site_stats_t st;
+    ls_evidence_t e = evidence(&st, K_TESTED);
+    e.falling = e.came_down = e.early_rise = 1;
+    ls_class_t c = decide_by(&e, "falls");
+    ck_assert_int_eq(c.pattern, LS_PAT_SHRINKING);
+    ck_assert_int_eq(c.trend, LS_TREND_DECREASING);
+    e.falling = 0;
+    c = decide_by(&e, "came-down");
+    ck_assert_int_eq(c.pattern, LS_PAT_SHRINKING);
+    ck_assert_int_eq(c.trend, LS_TREND_STABLE);
+    e.came_down = 0;
+    ck_assert_int_eq(decide_by(&e, "early-rise").pattern, LS_PAT_WARMUP);
+    st.have_age = 1, st.old_frac = 0.1;
+    ck_assert_int_eq(decide_by(&e, "early-rise").pattern, LS_PAT_BOUNDED);
+    e.early_rise = 0;
+    st.post_range = 1e12;
+    ck_assert_int_eq(decide_by(&e, "no-trend").pattern, LS_PAT_BOUNDED);
+    st.post_range = 0;
+    ck_assert_int_eq(decide_by(&e, "no-trend").pattern, LS_PAT_STABLE);
+}
+END_TEST
+
+/* The evidence made from measurements: a rising, still growing site with old survivors. */
+START_TEST(evidence_from_measurements)
+{
+    site_stats_t st;
+    evidence(&st, K_TESTED);
+    st.beta = st.beta1 = st.beta2 = 1000, st.burn_x = 0, st.end_x = 100, st.e_late = 1, st.sigma = 1;
+    st.have_age = 1, st.age_first = 50000, st.age_span = 50, st.ymax = 100000;
+    ls_class_t c = {.q_up = 0.001, .q_down = 1};
+    ls_evidence_t e;
+    ls_classify_evidence(&rv, &st, &ro, &c, &e);
+    ck_assert(e.G == 100000 && e.rising && e.still && e.by_age && !e.falling);
+    ck_assert(c.age_ratio == 1 && c.bytes_per_step == 1000);
+    ck_assert_str_eq(ls_class_rules[ls_classify_rule_for(&e)].name, "steady-leak");
+    ck_assert_str_eq(ls_class_rules[ls_n_class_rules - 1].name, "no-trend");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("classify");
@@ -609,6 +777,16 @@ static Suite *suite(void)
     tcase_add_test(t, many_sites_corrected);
     tcase_add_test(t, theil_sen_and_mann_kendall);
     tcase_add_test(t, severity_thresholds);
+    suite_add_tcase(s, t);
+    t = tcase_create("rules");
+    tcase_add_test(t, rule_unchanged);
+    tcase_add_test(t, rule_too_short);
+    tcase_add_test(t, rule_steady_leak);
+    tcase_add_test(t, rule_stepwise_leak);
+    tcase_add_test(t, rule_levelled_off);
+    tcase_add_test(t, rule_slowing_and_young_rise);
+    tcase_add_test(t, rule_falls_came_down_early_rise_no_trend);
+    tcase_add_test(t, evidence_from_measurements);
     suite_add_tcase(s, t);
     return s;
 }
