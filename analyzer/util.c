@@ -231,6 +231,17 @@ int ls_out_open(ls_out_t *out, const char *path)
         return 0;
     }
     out->path = ls_xstrdup(path);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        /* A device or a FIFO (/dev/full, /dev/stdout): written in place, never replaced. */
+        out->f = fopen(path, "w");
+        if (!out->f) {
+            ls_error("%s: cannot write: %s", path, strerror(errno));
+            free(out->path);
+            return -1;
+        }
+        return 0;
+    }
     out->tmp = ls_xasprintf("%s.tmp.%ld", path, (long)getpid());
     out->f = fopen(out->tmp, "wx");
     if (!out->f) {
@@ -245,15 +256,19 @@ int ls_out_open(ls_out_t *out, const char *path)
 int ls_out_close(ls_out_t *out)
 {
     if (out->f == stdout) {
-        return fflush(stdout) == 0 ? 0 : (ls_error("cannot write to standard output: %s", strerror(errno)), -1);
+        if (fflush(stdout) == 0 && !ferror(stdout))
+            return 0;
+        ls_error("cannot write to standard output: %s", strerror(errno ? errno : EIO));
+        return -1;
     }
     int bad = ferror(out->f) | (fflush(out->f) != 0);
     bad |= fclose(out->f) != 0;
-    if (!bad && rename(out->tmp, out->path) != 0)
+    if (!bad && out->tmp && rename(out->tmp, out->path) != 0)
         bad = 1;
     if (bad) {
-        ls_error("%s: cannot write: %s", out->path, strerror(errno));
-        unlink(out->tmp);
+        ls_error("%s: cannot write: %s", out->path, strerror(errno ? errno : EIO));
+        if (out->tmp)
+            unlink(out->tmp);
     }
     free(out->path);
     free(out->tmp);

@@ -52,8 +52,9 @@ void ls_markup_escape(FILE *f, const char *s);
 const char *ls_format_size(char *buf, size_t len, int64_t bytes, int sign);
 
 /* Atomic output: ls_out_open() returns a stream writing to a temporary file beside
- * `path` (or stdout when path is NULL or "-"); ls_out_close() flushes, checks for
- * errors and renames it into place. Returns 0, or -1 after printing the error. */
+ * `path` (or stdout when path is NULL or "-"; or `path` itself when it is a device or a
+ * FIFO, which is never replaced); ls_out_close() flushes, checks every write and the close,
+ * and renames the file into place. Returns 0, or -1 after printing the error. */
 typedef struct {
     FILE *f;
     char *path, *tmp;

@@ -89,16 +89,22 @@ int ls_cmd_gate(int argc, char **argv)
     }
     if (baseline)
         ls_analysis_filter(&a, ls_baseline_keep, &base);
-    int rc = LS_EXIT_OK;
-    if (!strcmp(format, "json")) {
-        ls_report_json(stdout, &a);
-        rc = a.fail ? LS_EXIT_FAIL : LS_EXIT_OK;
-    } else
-        rc = ls_gate_print(stdout, &a);
-    if (fflush(stdout) != 0)
-        rc = ls_error("cannot write to standard output: %s", strerror(errno));
-    if (junit && ls_report_junit(junit, &a) < 0)
-        rc = LS_EXIT_USAGE;
+    ls_out_t jout = {0};
+    int rc = LS_EXIT_USAGE;
+    if (!junit || ls_out_open(&jout, junit) == 0) { /* a bad --junit fails before any verdict */
+        if (!strcmp(format, "json")) {
+            ls_report_json(stdout, &a);
+            rc = a.fail ? LS_EXIT_FAIL : LS_EXIT_OK;
+        } else
+            rc = ls_gate_print(stdout, &a);
+        if (fflush(stdout) != 0 || ferror(stdout))
+            rc = ls_error("cannot write to standard output: %s", strerror(errno ? errno : EIO));
+        if (junit) {
+            ls_report_junit(jout.f, &a);
+            if (ls_out_close(&jout) < 0)
+                rc = LS_EXIT_USAGE;
+        }
+    }
     ls_analysis_free(&a);
     ls_baseline_free(&base);
     ls_policy_free(&pol);

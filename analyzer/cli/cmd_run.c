@@ -1,9 +1,13 @@
 /*
- * cmd_run.c — `leakscope run [--policy FILE] [--out DIR] [--frames N] [--format F] -- CMD ...`:
- * runs CMD under the shim (LD_PRELOAD, LEAKSCOPE_OUT, LEAKSCOPE_FRAMES), forwards the
- * signals meant for it, prints the report, and exits with CMD's own status when CMD failed
- * (128 + signal when it was killed); when CMD succeeded, with the gate's verdict (0 pass,
- * 1 fail) when a policy is given, else 0.
+ * cmd_run.c — `leakscope run [--policy FILE] [--out DIR] [--frames N] [--format F] [-o FILE]
+ * -- CMD ...`: runs CMD under the shim (LD_PRELOAD, LEAKSCOPE_OUT, LEAKSCOPE_FRAMES),
+ * forwards the signals meant for it, prints the report, and exits with CMD's own status when
+ * CMD failed (128 + signal when it was killed); when CMD succeeded, with the gate's verdict
+ * (0 pass, 1 fail) when a policy is given, else 0. Everything that can be checked before
+ * CMD starts is (policy, shim, output folder, report file): a bad one is one line and exit
+ * 2, and CMD never runs. The text report shares standard output with CMD, as a terminal
+ * would show it; JSON and HTML go to -o FILE, else to standard error, never mixed with
+ * CMD's own output.
  */
 #include <errno.h>
 #include <limits.h>
@@ -87,13 +91,15 @@ static char *prog_name(const char *cmd)
     return s;
 }
 
-enum { OPT_POLICY, OPT_OUT, OPT_FRAMES, OPT_FORMAT };
+enum { OPT_POLICY, OPT_OUT, OPT_FRAMES, OPT_FORMAT, OPT_OUTPUT };
 static const ls_option_t run_opts[] = {
     [OPT_POLICY] = {"policy", 0, "FILE", "judge the run with this policy; the gate's verdict is the exit\n"
                                          "status only when CMD succeeded"},
     [OPT_OUT] = {"out", 0, "DIR", "snapshot directory (default leakscope.<prog>.<pid>)"},
     [OPT_FRAMES] = {"frames", 0, "N", "frames per trace, 1..128 (default 16)"},
-    [OPT_FORMAT] = {"format", 0, "text|json|html", "report format (default text)"},
+    [OPT_FORMAT] = {"format", 0, "text|json|html", "report format (default text; json and html go to\n"
+                                                   "-o FILE, else to standard error)"},
+    [OPT_OUTPUT] = {"output", 'o', "FILE", "write the report to FILE (atomically)"},
     {NULL, 0, NULL, NULL}, /* ends the table */
 };
 
@@ -105,13 +111,19 @@ const ls_command_spec_t ls_run_spec = {
 };
 
 typedef struct {
-    const char *policy_path, *out, *format;
+    const char *policy_path, *out, *format, *output;
     uint64_t frames;
-} run_args_t;
+    char **cmd;
+    char *lib, *outdir;
+    int created;    /* run made outdir (removed again when nothing was written to it) */
+    int have_pol;
+    ls_policy_t pol;
+    ls_out_t report;
+} run_t;
 
 static int run_option(void *ctx, int index, const char *v)
 {
-    run_args_t *r = ctx;
+    run_t *r = ctx;
     switch (index) {
     case OPT_POLICY: r->policy_path = v; break;
     case OPT_OUT: r->out = v; break;
@@ -124,80 +136,97 @@ static int run_option(void *ctx, int index, const char *v)
             return ls_error("run: --format must be text, json or html, not '%s'", v);
         r->format = v;
         break;
+    case OPT_OUTPUT: r->output = v; break;
     }
     return 0;
 }
 
-int ls_cmd_run(int argc, char **argv)
+/* The snapshot folder: created now (0700) when missing, and usable — a directory this
+ * process can write into — before CMD starts. The default name carries run's own pid. */
+static int make_outdir(run_t *r)
 {
-    run_args_t ra = {NULL, NULL, "text", 0};
-    int first, prc = ls_options_parse(&ls_run_spec, argc, argv, run_option, &ra, &first);
-    if (prc)
-        return prc == 1 ? LS_EXIT_OK : prc;
-    const char *policy_path = ra.policy_path, *out = ra.out, *format = ra.format;
-    uint64_t frames = ra.frames;
-    char **cmd = argv + first;
+    if (r->out)
+        r->outdir = ls_xstrdup(r->out);
+    else {
+        char *prog = prog_name(r->cmd[0]);
+        r->outdir = ls_xasprintf("leakscope.%s.%ld", prog, (long)getpid());
+        free(prog);
+    }
+    if (mkdir(r->outdir, 0700) == 0)
+        r->created = 1;
+    else if (errno != EEXIST)
+        return ls_error("run: %s: cannot create the snapshot folder: %s", r->outdir, strerror(errno));
+    struct stat st;
+    if (stat(r->outdir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return ls_error("run: %s: not a directory", r->outdir);
+    if (access(r->outdir, W_OK | X_OK) < 0)
+        return ls_error("run: %s: cannot write snapshots there: %s", r->outdir, strerror(errno));
+    return 0;
+}
 
+/* Policy, shim, snapshot folder and report file, in that order. */
+static int prepare(run_t *r)
+{
     char err[1024];
-    ls_policy_t pol;
-    if (policy_path) { /* read it first: a bad policy should not cost a run */
-        if (ls_policy_load(policy_path, &pol, err, sizeof err) < 0)
+    if (r->policy_path) { /* read it first: a bad policy should not cost a run */
+        if (ls_policy_load(r->policy_path, &r->pol, err, sizeof err) < 0)
             return ls_error("%s", err);
     } else
-        ls_policy_default(&pol);
-    char *lib = find_shim();
-    if (!lib) {
-        ls_policy_free(&pol);
+        ls_policy_default(&r->pol);
+    r->have_pol = 1;
+    r->lib = find_shim();
+    if (!r->lib) {
         if (getenv("LEAKSCOPE_LIB") && *getenv("LEAKSCOPE_LIB"))
             return ls_error("run: LEAKSCOPE_LIB=%s: %s", getenv("LEAKSCOPE_LIB"), strerror(errno));
         return ls_error("run: cannot find libleakscope.so beside leakscope or in ../lib (set LEAKSCOPE_LIB)");
     }
+    if (make_outdir(r))
+        return LS_EXIT_USAGE;
+    if (r->output)
+        return ls_out_open(&r->report, r->output) < 0 ? LS_EXIT_USAGE : 0;
+    r->report.f = strcmp(r->format, "text") ? stderr : stdout;
+    return 0;
+}
 
+/* In the child: wait until the parent's signal handling is in place, then exec CMD. */
+static void child(const run_t *r, int gate)
+{
+    char c;
+    while (read(gate, &c, 1) < 0 && errno == EINTR)
+        ;
+    close(gate);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
+    const char *old = getenv("LD_PRELOAD");
+    char *pre = old && *old ? ls_xasprintf("%s:%s", r->lib, old) : ls_xstrdup(r->lib);
+    setenv("LD_PRELOAD", pre, 1);
+    setenv("LEAKSCOPE_OUT", r->outdir, 1);
+    if (r->frames) {
+        char nb[24];
+        snprintf(nb, sizeof nb, "%llu", (unsigned long long)r->frames);
+        setenv("LEAKSCOPE_FRAMES", nb, 1);
+    }
+    execvp(r->cmd[0], r->cmd);
+    fprintf(stderr, "leakscope: run: %s: %s\n", r->cmd[0], strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+}
+
+/* Runs CMD, forwarding signals; returns its status as a shell gives it (128+N for signal N),
+ * or -1 after printing the error. */
+static int execute(const run_t *r)
+{
     fflush(NULL);
     int gate[2];
-    if (pipe(gate) < 0) { /* the child waits until the parent's signal handling is in place */
-        free(lib);
-        ls_policy_free(&pol);
-        return ls_error("run: pipe: %s", strerror(errno));
-    }
+    if (pipe(gate) < 0)
+        return ls_error("run: pipe: %s", strerror(errno)), -1;
     signal(SIGINT, SIG_IGN);
     signal(SIGQUIT, SIG_IGN);
     pid_t pid = fork();
-    if (pid < 0) {
-        free(lib);
-        ls_policy_free(&pol);
-        return ls_error("run: fork: %s", strerror(errno));
-    }
-    char *outdir = out ? ls_xstrdup(out) : NULL;
-    if (!outdir) {
-        char *prog = prog_name(cmd[0]);
-        outdir = ls_xasprintf("leakscope.%s.%ld", prog, (long)(pid ? pid : getpid()));
-        free(prog);
-    }
+    if (pid < 0)
+        return ls_error("run: fork: %s", strerror(errno)), -1;
     if (pid == 0) {
         close(gate[1]);
-        char c;
-        while (read(gate[0], &c, 1) < 0 && errno == EINTR)
-            ;
-        close(gate[0]);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGQUIT, SIG_DFL);
-        const char *old = getenv("LD_PRELOAD");
-        char *pre = old && *old ? ls_xasprintf("%s:%s", lib, old) : ls_xstrdup(lib);
-        setenv("LD_PRELOAD", pre, 1);
-        setenv("LEAKSCOPE_OUT", outdir, 1);
-        if (frames) {
-            char nb[24];
-            snprintf(nb, sizeof nb, "%llu", (unsigned long long)frames);
-            setenv("LEAKSCOPE_FRAMES", nb, 1);
-        }
-        execvp(cmd[0], cmd);
-        fprintf(stderr, "leakscope: run: %s: %s\n", cmd[0], strerror(errno));
-        _exit(errno == ENOENT ? 127 : 126);
-    }
-    if (mkdir(outdir, 0700) < 0 && errno != EEXIST) {
-        ls_error("run: %s: cannot create: %s", outdir, strerror(errno));
-        kill(pid, SIGKILL);
+        child(r, gate[0]);
     }
     child_pid = pid;
     struct sigaction sa;
@@ -209,7 +238,6 @@ int ls_cmd_run(int argc, char **argv)
         sigaction(fwd[k], &sa, NULL);
     close(gate[0]);
     close(gate[1]); /* lets the child go on */
-
     int status = 0;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) {
@@ -219,36 +247,62 @@ int ls_cmd_run(int argc, char **argv)
     child_pid = 0;
     signal(SIGINT, SIG_DFL);
     signal(SIGQUIT, SIG_DFL);
-    int prog_rc = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
     if (WIFSIGNALED(status))
-        fprintf(stderr, "leakscope: run: %s was killed by signal %d (%s)\n", cmd[0], WTERMSIG(status),
+        fprintf(stderr, "leakscope: run: %s was killed by signal %d (%s)\n", r->cmd[0], WTERMSIG(status),
                 strsignal(WTERMSIG(status)));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+}
 
+/* The report of the run; returns the gate's verdict (0/1), or 2 when there is no report. */
+static int report(run_t *r)
+{
+    char err[1024];
+    ls_analysis_t a;
+    if (ls_analyze(r->outdir, &r->pol, &a, err, sizeof err) < 0)
+        return ls_error("%s", err);
+    FILE *f = r->report.f;
+    if (!strcmp(r->format, "json"))
+        ls_report_json(f, &a);
+    else if (!strcmp(r->format, "html"))
+        ls_report_html(f, &a);
+    else {
+        ls_report_text(f, &a, 20, 0);
+        fprintf(f, "snapshots: %s\n", r->outdir);
+    }
+    int rc = a.fail ? LS_EXIT_FAIL : LS_EXIT_OK;
+    ls_analysis_free(&a);
+    return rc;
+}
+
+static int finish_run(run_t *r, int rc)
+{
+    if (r->report.f && r->report.f != stderr && ls_out_close(&r->report) < 0 && rc != LS_EXIT_USAGE)
+        rc = LS_EXIT_USAGE;
+    if (r->created && r->outdir)
+        rmdir(r->outdir); /* only when empty: CMD could not start, or wrote nothing */
+    free(r->outdir);
+    free(r->lib);
+    if (r->have_pol)
+        ls_policy_free(&r->pol);
+    return rc;
+}
+
+int ls_cmd_run(int argc, char **argv)
+{
+    run_t r = {.format = "text"};
+    int first, rc = ls_options_parse(&ls_run_spec, argc, argv, run_option, &r, &first);
+    if (rc)
+        return rc == 1 ? LS_EXIT_OK : rc;
+    r.cmd = argv + first;
+    if ((rc = prepare(&r)) != 0)
+        return finish_run(&r, rc);
+    int prog_rc = execute(&r);
+    if (prog_rc < 0)
+        return finish_run(&r, LS_EXIT_USAGE);
     /* A program that failed decides the status (its own, 128+N for a signal) so that a
      * failing test suite never passes CI; only a program that succeeded lets the gate's
      * verdict (0/1) decide. The report is printed either way. */
-    ls_analysis_t a;
-    int rc = prog_rc;
-    if (ls_analyze(outdir, &pol, &a, err, sizeof err) < 0) {
-        ls_error("%s", err);
-        if (!prog_rc)
-            rc = LS_EXIT_USAGE;
-    } else {
-        if (!strcmp(format, "json"))
-            ls_report_json(stdout, &a);
-        else if (!strcmp(format, "html"))
-            ls_report_html(stdout, &a);
-        else {
-            ls_report_text(stdout, &a, 20, 0);
-            printf("snapshots: %s\n", outdir);
-        }
-        if (policy_path && !prog_rc)
-            rc = a.fail ? LS_EXIT_FAIL : LS_EXIT_OK;
-        ls_analysis_free(&a);
-    }
-    fflush(stdout);
-    free(outdir);
-    free(lib);
-    ls_policy_free(&pol);
-    return rc;
+    int verdict = report(&r);
+    rc = prog_rc ? prog_rc : verdict == LS_EXIT_USAGE ? LS_EXIT_USAGE : r.policy_path ? verdict : LS_EXIT_OK;
+    return finish_run(&r, rc);
 }

@@ -1,6 +1,7 @@
 /*
  * main.c — the `leakscope` command: dispatches to the subcommands of commands.h.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,18 @@ static void usage(FILE *f)
           f);
 }
 
+/* Every byte written and standard output closed cleanly, or one line and exit status 2
+ * (a verdict that could not be written is not a verdict). A failed program's own status
+ * (`run`) is kept. */
+static int finish(int rc)
+{
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    bad |= fclose(stdout) != 0;
+    if (bad && (rc == LS_EXIT_OK || rc == LS_EXIT_FAIL))
+        rc = ls_error("cannot write to standard output: %s", strerror(errno ? errno : EIO));
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -44,6 +57,6 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].spec->name))
-            return commands[i].run(argc - 1, argv + 1);
+            return finish(commands[i].run(argc - 1, argv + 1));
     return ls_error("unknown command '%s' (try 'leakscope --help')", argv[1]);
 }

@@ -71,6 +71,20 @@ const ls_frame_info_t *ls_site_location(const ls_site_series_t *s)
     return &s->info[s->loc];
 }
 
+/* x_rel and the relative age edges. Steps are subtracted as integers: near 2^64 a double
+ * cannot tell neighbouring steps apart, and a leak would look flat. */
+static void relative_axis(ls_proc_series_t *p, const double *epoch)
+{
+    p->x_rel = ls_xcalloc(p->n ? p->n : 1, sizeof *p->x_rel);
+    for (size_t j = 0; j < p->n; j++)
+        p->x_rel[j] = p->marked ? (double)(p->step[j] - p->step[0]) : epoch[j] - epoch[0];
+    double x0 = p->n ? p->x[0] : 0;
+    for (size_t i = 0; i <= LS_MAX_AGE_BUCKETS; i++) {
+        p->edges_last_rel[i] = p->edges_last[i] - x0;
+        p->edges_prev_rel[i] = p->edges_prev[i] - x0;
+    }
+}
+
 static void fill_edges(double *dst, size_t *nb, const ls_snapshot_t *snap)
 {
     size_t ne = snap->n_age_edges;
@@ -337,6 +351,7 @@ static int load_process(const ls_process_t *pr, ls_symbolizer_t *sym, ls_proc_se
     }
     for (size_t j = 0; rc == 0 && j < n; j++)
         p->x[j] = p->marked ? (double)p->step[j] : epoch[j];
+    relative_axis(p, epoch);
     free(epoch);
     free(map.keys);
     free(map.vals);
@@ -357,6 +372,7 @@ static void free_process(ls_proc_series_t *p)
     free(p->sites);
     free(p->labels);
     free(p->x);
+    free(p->x_rel);
     free(p->t_s);
     free(p->step);
     free(p->traced);
@@ -405,12 +421,12 @@ ls_series_view_t ls_series_view(const ls_proc_series_t *p, size_t i)
     const ls_site_series_t *s = &p->sites[i];
     ls_series_view_t v = {0};
     v.n = p->n;
-    v.x = p->x;
+    v.x = p->x_rel;
     v.y = s->bytes;
     v.t_s = p->t_s;
     v.marked = p->marked;
     v.last_is_teardown = p->n > 0 && p->labels[p->n - 1] && strcmp(p->labels[p->n - 1], "exit") == 0;
-    v.age_last = (ls_age_hist_t){p->n_buckets_last, p->edges_last, s->age_last};
-    v.age_prev = (ls_age_hist_t){p->n_buckets_prev, p->edges_prev, s->age_prev};
+    v.age_last = (ls_age_hist_t){p->n_buckets_last, p->edges_last_rel, s->age_last};
+    v.age_prev = (ls_age_hist_t){p->n_buckets_prev, p->edges_prev_rel, s->age_prev};
     return v;
 }

@@ -35,6 +35,8 @@ typedef struct {
     int marked;           /* the program called leakscope_mark (the axis is its step) */
     int steps_unusable;   /* it did, but its steps never advanced or went back: per snapshot */
     double *x;            /* the step axis: step when marked, else the snapshot's epoch */
+    double *x_rel;        /* x - x[0], computed in integers: what the classifier reads, so that
+                             steps near 2^64 keep their differences (ls_series_view) */
     double *t_s;          /* seconds since tracking started */
     uint64_t *step;
     char **labels;
@@ -43,6 +45,7 @@ typedef struct {
     uint64_t rss_last, state_flags, untracked_bytes;
     double edges_last[LS_MAX_AGE_BUCKETS + 1], edges_prev[LS_MAX_AGE_BUCKETS + 1];
     size_t n_buckets_last, n_buckets_prev;
+    double edges_last_rel[LS_MAX_AGE_BUCKETS + 1], edges_prev_rel[LS_MAX_AGE_BUCKETS + 1]; /* - x[0] */
     ls_site_series_t *sites;
     size_t n_sites;
 } ls_proc_series_t;
@@ -59,7 +62,8 @@ typedef struct {
 int ls_series_load(const char *dir, ls_series_t *out, char *err, size_t errlen);
 void ls_series_free(ls_series_t *s);
 
-/* A view of site `i` of `p` for the classifier (pointers into p). */
+/* A view of site `i` of `p` for the classifier (pointers into p), on the relative axis
+ * x_rel: a class's burn_in is then relative to x[0]. */
 ls_series_view_t ls_series_view(const ls_proc_series_t *p, size_t i);
 
 /* The location frame of a site (function/file/line/module), or a placeholder. */

@@ -440,7 +440,7 @@ void ls_snapshot_free(ls_snapshot_t *snap)
  * regular file; pipes are accepted too). Returns a malloc'd buffer, or NULL with err set. */
 static uint8_t *slurp(const char *path, size_t *lenp, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY); /* a FIFO must not block the open */
     if (fd < 0) {
         fail(err, errlen, path, "%s", strerror(errno));
         return NULL;
@@ -451,8 +451,8 @@ static uint8_t *slurp(const char *path, size_t *lenp, char *err, size_t errlen)
         close(fd);
         return NULL;
     }
-    if (S_ISDIR(st.st_mode)) {
-        fail(err, errlen, path, "is a directory");
+    if (!S_ISREG(st.st_mode)) {
+        fail(err, errlen, path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
         close(fd);
         return NULL;
     }
@@ -554,7 +554,7 @@ static uint64_t read_start_time(const char *path, uint64_t *ppid)
 {
     *ppid = 0;
     uint8_t b[LS_FMT_PREAMBLE_LEN + LS_FMT_RECHDR_LEN + LS_FMT_HEADER_FIXED];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return UINT64_MAX;
     ssize_t n = pread(fd, b, sizeof b, 0);
@@ -587,6 +587,19 @@ static int cmp_proc(const void *a, const void *b)
     return strcmp(x->p.prog, y->p.prog);
 }
 
+/* A directory entry that can be read as a snapshot: a regular file (after symlinks) that
+ * this process may read. Opening a FIFO would block; a directory or an unreadable file
+ * would fail the whole run. */
+static int readable_regular(DIR *d, const struct dirent *de)
+{
+    struct stat st;
+    if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
+        return 0;
+    if (de->d_type != DT_REG && (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode)))
+        return 0;
+    return faccessat(dirfd(d), de->d_name, R_OK, 0) == 0;
+}
+
 /* A process is one (pid, program) pair: a program that execs another keeps its pid
  * but starts a new series (its shim restarts at seq 1). */
 int ls_run_open(const char *dir, ls_run_t *out, char *err, size_t errlen)
@@ -596,12 +609,18 @@ int ls_run_open(const char *dir, ls_run_t *out, char *err, size_t errlen)
     if (!d)
         return fail(err, errlen, dir, "%s", strerror(errno));
     entry_t *ents = NULL;
-    size_t n = 0, cap = 0, skipped = 0;
+    size_t n = 0, cap = 0, skipped = 0, unusable = 0;
+    char *first_unusable = NULL;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         size_t nl = strlen(de->d_name);
         if (nl <= 4 || strcmp(de->d_name + nl - 4, ".lss") != 0 || de->d_name[0] == '.')
             continue;
+        if (!readable_regular(d, de)) { /* a FIFO, a directory, an unreadable file: skipped */
+            if (!unusable++)
+                first_unusable = ls_xstrdup(de->d_name);
+            continue;
+        }
         entry_t e;
         e.name = ls_xstrdup(de->d_name);
         char *scratch = ls_xstrdup(de->d_name);
@@ -616,6 +635,11 @@ int ls_run_open(const char *dir, ls_run_t *out, char *err, size_t errlen)
         ents[n++] = e;
     }
     closedir(d);
+    if (unusable) /* one line for all of them, as *.tmp files are skipped without a word */
+        fprintf(stderr, "leakscope: warning: %s: skipped %zu *.lss %s (first: %s)\n", dir, unusable,
+                unusable == 1 ? "entry that is not a readable regular file" : "entries that are not readable regular files",
+                first_unusable);
+    free(first_unusable);
     if (n == 0) {
         free(ents);
         if (skipped)
@@ -694,8 +718,14 @@ char *ls_resolve_snapshot_arg(const char *arg, uint64_t pid, char *err, size_t e
         fail(err, errlen, arg, "%s", strerror(errno));
         return NULL;
     }
-    if (!S_ISDIR(st.st_mode))
+    if (!S_ISDIR(st.st_mode)) {
+        if (pid) { /* a file is one process already: --pid would be silently ignored */
+            fail(err, errlen, arg, "--pid %llu chooses a process in a directory; this is one snapshot file",
+                 (unsigned long long)pid);
+            return NULL;
+        }
         return ls_xstrdup(arg);
+    }
     ls_run_t run;
     if (ls_run_open(arg, &run, err, errlen) < 0)
         return NULL;

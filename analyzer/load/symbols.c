@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -300,6 +301,9 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
     for (int i = 1; i < n; i++)
         o += (size_t)snprintf(path + o, sizeof path - o, "%02x", bits[i]);
     snprintf(path + o, sizeof path - o, ".debug");
+    struct stat st;
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        return -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0)
         *debuginfo_file_name = strdup(path);
@@ -438,6 +442,9 @@ static void open_module(modent_t *m)
     m->state = -1;
     if (m->path[0] != '/') /* the shim records absolute paths; a relative one would be
                               resolved against our working directory, not the target's */
+        return;
+    struct stat st; /* libdw would open a FIFO or device named by a snapshot and block on it */
+    if (stat(m->path, &st) < 0 || !S_ISREG(st.st_mode))
         return;
     m->dwfl = dwfl_begin(&callbacks);
     if (!m->dwfl)

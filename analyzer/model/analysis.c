@@ -64,6 +64,9 @@ static void analyse_process(ls_analysis_t *a, size_t pi)
     for (size_t i = 0; i < p->n_sites; i++)
         views[i] = ls_series_view(p, i);
     ls_classify(views, p->n_sites, &pol->cls, cls);
+    double x0 = p->n ? p->x[0] : 0; /* the views are relative to the first step */
+    for (size_t i = 0; i < p->n_sites; i++)
+        cls[i].burn_in += x0;
     double span = p->n > 1 ? (p->x[p->n - 1] - p->x[0]) / (double)(p->n - 1) : 0;
     for (size_t i = 0; i < p->n_sites; i++) {
         ls_site_result_t *s = &r->sites[i];
@@ -78,9 +81,10 @@ static void analyse_process(ls_analysis_t *a, size_t pi)
         r->counts[s->c.pattern]++;
     }
     /* The process's total, classified as one more series without age data. */
-    ls_series_view_t tv = {.n = p->n, .x = p->x, .y = p->traced, .t_s = p->t_s, .marked = p->marked};
+    ls_series_view_t tv = {.n = p->n, .x = p->x_rel, .y = p->traced, .t_s = p->t_s, .marked = p->marked};
     tv.last_is_teardown = p->n > 0 && p->labels[p->n - 1] && strcmp(p->labels[p->n - 1], "exit") == 0;
     ls_classify(&tv, 1, &pol->cls, &r->total);
+    r->total.burn_in += x0;
     r->modules = ls_xcalloc(pol->n_modules ? pol->n_modules : 1, sizeof *r->modules);
     for (size_t m = 0; m < pol->n_modules; m++)
         for (size_t i = 0; i < p->n_sites; i++) {

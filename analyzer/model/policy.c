@@ -7,6 +7,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
@@ -543,9 +546,18 @@ static int parse_lsan_text(ctx_t *c, const char *where, const char *text, size_t
 
 static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY); /* a FIFO must not block */
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
         return -1;
     }
     size_t cap = 4096, n = 0;
@@ -749,6 +761,37 @@ static int looks_lsan(const char *text, size_t len)
     return 0;
 }
 
+/* Deepest nesting of flow collections ('{', '[') outside quotes and comments, with the line
+ * where it first passes `limit`. libyaml takes time quadratic in this depth (100,000 levels:
+ * minutes), so it is bounded before libyaml sees the text; a policy needs four levels. */
+#define POLICY_MAX_DEPTH 64
+static int flow_depth_ok(const char *t, size_t len, int limit, int *line)
+{
+    int depth = 0;
+    char quote = 0;
+    *line = 1;
+    for (size_t i = 0; i < len; i++) {
+        char ch = t[i];
+        if (ch == '\n')
+            ++*line;
+        if (quote) {
+            if (ch == '\\' && quote == '"' && i + 1 < len)
+                i++;
+            else if (ch == quote)
+                quote = 0;
+        } else if (ch == '"' || ch == '\'')
+            quote = ch;
+        else if (ch == '#' && (i == 0 || t[i - 1] == ' ' || t[i - 1] == '\t' || t[i - 1] == '\n'))
+            while (i + 1 < len && t[i + 1] != '\n')
+                i++;
+        else if ((ch == '{' || ch == '[') && ++depth > limit)
+            return 0;
+        else if ((ch == '}' || ch == ']') && depth > 0)
+            depth--;
+    }
+    return 1;
+}
+
 int ls_policy_parse(const char *text, size_t len, const char *name, const char *dir, ls_policy_t *p, char *err,
                     size_t errlen)
 {
@@ -766,6 +809,12 @@ int ls_policy_parse(const char *text, size_t len, const char *name, const char *
             return -1;
         }
         return 0;
+    }
+    int line;
+    if (!flow_depth_ok(text, len, POLICY_MAX_DEPTH, &line)) {
+        fail(&c, line, "nested deeper than %d levels, not a policy", POLICY_MAX_DEPTH);
+        ls_policy_free(p);
+        return -1;
     }
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {

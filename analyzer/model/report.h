@@ -89,8 +89,8 @@ void ls_report_text(FILE *f, const ls_analysis_t *a, size_t limit, int all);
 void ls_report_json(FILE *f, const ls_analysis_t *a);
 void ls_report_html(FILE *f, const ls_analysis_t *a);
 
-/* `gate --junit`: JUnit XML to path, atomically. Returns 0, or -1 after printing the error. */
-int ls_report_junit(const char *path, const ls_analysis_t *a);
+/* `gate --junit`: the verdict as JUnit XML. */
+void ls_report_junit(FILE *f, const ls_analysis_t *a);
 
 /* The gate's output: one line per broken rule (and warning), then the verdict line.
  * Returns the gate's exit status (0 pass, 1 fail). */

@@ -1,7 +1,8 @@
 /*
  * junit.c — `gate --junit FILE`: the verdict as JUnit XML for CI (one suite per process,
  * one case for the global budget, one per module budget, one per site that matters).
- * Written atomically (temporary file, then rename).
+ * The caller opens the file first (ls_out_open: atomic), so that a path that cannot be
+ * written fails before the verdict is printed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,12 +59,8 @@ static void junit_case(FILE *f, const ls_analysis_t *a, size_t pi, const ls_site
     fputs("    </testcase>\n", f);
 }
 
-int ls_report_junit(const char *path, const ls_analysis_t *a)
+void ls_report_junit(FILE *f, const ls_analysis_t *a)
 {
-    ls_out_t out;
-    if (ls_out_open(&out, path) < 0)
-        return -1;
-    FILE *f = out.f;
     size_t failures = 0;
     for (size_t i = 0; i < a->n_v; i++)
         failures += !a->v[i].warning;
@@ -95,6 +92,5 @@ int ls_report_junit(const char *path, const ls_analysis_t *a)
         fputs("  </testsuite>\n", f);
     }
     fputs("</testsuites>\n", f);
-    return ls_out_close(&out);
 }
 
