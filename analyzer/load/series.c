@@ -213,115 +213,27 @@ static void prefetch_done(prefetch_t *pf, size_t j)
     pthread_mutex_unlock(&pf->mu);
 }
 
-static int load_process(const ls_process_t *pr, ls_symbolizer_t *sym, ls_proc_series_t *p, char *err, size_t errlen)
+/* Starts the reader threads (as many as CPUs, at most MAX_READERS and n); returns how many
+ * started (0: the caller reads in its own thread). */
+static prefetch_t *prefetch_start(const ls_process_t *pr, pthread_t *th, size_t *started)
 {
-    size_t n = pr->n_paths;
-    memset(p, 0, sizeof *p);
-    p->n = n;
-    p->pid = pr->pid;
-    p->x = ls_xcalloc(n, sizeof *p->x);
-    p->t_s = ls_xcalloc(n, sizeof *p->t_s);
-    p->step = ls_xcalloc(n, sizeof *p->step);
-    p->labels = ls_xcalloc(n, sizeof *p->labels);
-    p->traced = ls_xcalloc(n, sizeof *p->traced);
-    double *epoch = ls_xcalloc(n, sizeof *epoch);
-    idmap_t map = {0};
-    size_t cap = 0;
-    int rc = 0;
     prefetch_t *pf = ls_xcalloc(1, sizeof *pf);
     pf->pr = pr;
     pthread_mutex_init(&pf->mu, NULL);
     pthread_cond_init(&pf->cv, NULL);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nthreads = ncpu < 1 ? 1 : ncpu > MAX_READERS ? MAX_READERS : (size_t)ncpu, started = 0;
-    if (nthreads > n)
-        nthreads = n;
-    pthread_t th[MAX_READERS];
+    size_t nthreads = ncpu < 1 ? 1 : ncpu > MAX_READERS ? MAX_READERS : (size_t)ncpu;
+    if (nthreads > pr->n_paths)
+        nthreads = pr->n_paths;
+    *started = 0;
     for (size_t t = 0; t < nthreads; t++)
         if (pthread_create(&th[t], NULL, reader_main, pf) == 0)
-            started++;
-    for (size_t j = 0; j < n; j++) {
-        ls_snapshot_t snap;
-        if (!started) { /* no threads to be had: read here */
-            if (ls_snapshot_read(pr->paths[j], &snap, err, errlen) < 0) {
-                rc = -1;
-                break;
-            }
-        } else if (prefetch_take(pf, j, &snap, err, errlen) < 0) {
-            rc = -1;
-            break;
-        } else
-            prefetch_done(pf, j);
-        if (j == 0) {
-            p->ppid = snap.ppid;
-            p->prog = ls_xstrdup(snap.prog);
-            p->exe = ls_xstrdup(snap.exe);
-        }
-        if (snap.pid != pr->pid) {
-            snprintf(err, errlen, "%s: corrupt: its header says pid %llu, its name %llu", pr->paths[j],
-                     (unsigned long long)snap.pid, (unsigned long long)pr->pid);
-            ls_snapshot_free(&snap);
-            rc = -1;
-            break;
-        }
-        p->step[j] = snap.step;
-        p->marked = snap.marked != 0;
-        epoch[j] = (double)snap.epoch;
-        p->t_s[j] = snap.mono_ns >= snap.start_mono_ns ? (double)(snap.mono_ns - snap.start_mono_ns) / 1e9 : 0;
-        p->labels[j] = ls_xstrdup(snap.label);
-        p->traced[j] = (double)snap.traced_current;
-        if (snap.traced_peak > p->traced_peak)
-            p->traced_peak = snap.traced_peak;
-        p->rss_last = snap.rss_bytes;
-        p->state_flags |= snap.state_flags;
-        p->untracked_bytes = snap.untracked_bytes;
-        if (j + 2 == n)
-            fill_edges(p->edges_prev, &p->n_buckets_prev, &snap);
-        if (j + 1 == n)
-            fill_edges(p->edges_last, &p->n_buckets_last, &snap);
-        for (size_t i = 0; i < snap.n_sites; i++) {
-            const ls_site_t *st = &snap.sites[i];
-            size_t slot, k;
-            /* The shim lists sites in the order they first allocated, as they are stored
-             * here: the i-th site is usually our i-th. */
-            if (i < p->n_sites && p->sites[i].id == st->id)
-                k = i;
-            else
-                k = idmap_find(&map, st->id, &slot);
-            if (k == SIZE_MAX) {
-                if (p->n_sites == cap) {
-                    cap = cap ? cap * 2 : 256;
-                    p->sites = ls_xrealloc(p->sites, cap * sizeof *p->sites);
-                }
-                k = p->n_sites++;
-                map.keys[slot] = st->id;
-                map.vals[slot] = k;
-                map.used++;
-                ls_site_series_t *s = &p->sites[k];
-                memset(s, 0, sizeof *s);
-                s->id = st->id;
-                s->first = j;
-                s->bytes = ls_xcalloc(n, sizeof *s->bytes);
-                s->count = ls_xcalloc(n, sizeof *s->count);
-                s->nframes = st->nframes;
-                s->frames = ls_xmalloc((st->nframes ? st->nframes : 1) * sizeof *s->frames);
-                memcpy(s->frames, st->frames, st->nframes * sizeof *s->frames);
-            }
-            ls_site_series_t *s = &p->sites[k];
-            s->bytes[j] = (double)st->live_bytes;
-            s->count[j] = st->live_count > UINT32_MAX ? UINT32_MAX : (uint32_t)st->live_count;
-            s->alloc_count = st->alloc_count;
-            s->alloc_bytes = st->alloc_bytes;
-            s->free_count = st->free_count;
-            if (j + 2 == n)
-                fill_ages(s->age_prev, st);
-            if (j + 1 == n)
-                fill_ages(s->age_last, st);
-        }
-        if (j + 1 == n)
-            symbolize(sym, p, &snap, &map);
-        ls_snapshot_free(&snap);
-    }
+            ++*started;
+    return pf;
+}
+
+static void prefetch_stop(prefetch_t *pf, pthread_t *th, size_t started)
+{
     pthread_mutex_lock(&pf->mu);
     pf->stop = 1;
     pthread_cond_broadcast(&pf->cv);
@@ -334,10 +246,101 @@ static int load_process(const ls_process_t *pr, ls_symbolizer_t *sym, ls_proc_se
     pthread_mutex_destroy(&pf->mu);
     pthread_cond_destroy(&pf->cv);
     free(pf);
-    /* The axis: the program's step when it marks steps, else the snapshot's epoch (the
-     * number of snapshots before it), the unit the birth epochs are counted in. Steps that
-     * never advance or go backwards (a counter reset per phase) cannot carry a rate: then
-     * the axis is the snapshot sequence and growth is per snapshot. */
+}
+
+/* Snapshot j, from a reader thread or read here. */
+static int next_snapshot(const ls_process_t *pr, prefetch_t *pf, size_t started, size_t j, ls_snapshot_t *snap,
+                         char *err, size_t errlen)
+{
+    if (!started)
+        return ls_snapshot_read(pr->paths[j], snap, err, errlen);
+    if (prefetch_take(pf, j, snap, err, errlen) < 0)
+        return -1;
+    prefetch_done(pf, j);
+    return 0;
+}
+
+/* The process-wide figures of snapshot j of n. */
+static void fold_header(ls_proc_series_t *p, const ls_snapshot_t *snap, size_t j, double *epoch)
+{
+    if (j == 0) {
+        p->ppid = snap->ppid;
+        p->prog = ls_xstrdup(snap->prog);
+        p->exe = ls_xstrdup(snap->exe);
+    }
+    p->step[j] = snap->step;
+    p->marked = snap->marked != 0;
+    epoch[j] = (double)snap->epoch;
+    p->t_s[j] = snap->mono_ns >= snap->start_mono_ns ? (double)(snap->mono_ns - snap->start_mono_ns) / 1e9 : 0;
+    p->labels[j] = ls_xstrdup(snap->label);
+    p->traced[j] = (double)snap->traced_current;
+    if (snap->traced_peak > p->traced_peak)
+        p->traced_peak = snap->traced_peak;
+    p->rss_last = snap->rss_bytes;
+    p->state_flags |= snap->state_flags;
+    p->untracked_bytes = snap->untracked_bytes;
+    if (j + 2 == p->n)
+        fill_edges(p->edges_prev, &p->n_buckets_prev, snap);
+    if (j + 1 == p->n)
+        fill_edges(p->edges_last, &p->n_buckets_last, snap);
+}
+
+/* The series index of snapshot site `st` (the i-th of snapshot j), a new series when it is
+ * new. The shim lists sites in the order they first allocated, as they are stored here:
+ * the i-th site is usually our i-th. */
+static size_t site_index(ls_proc_series_t *p, idmap_t *map, size_t *cap, const ls_site_t *st, size_t i, size_t j)
+{
+    size_t slot, k;
+    if (i < p->n_sites && p->sites[i].id == st->id)
+        return i;
+    k = idmap_find(map, st->id, &slot);
+    if (k != SIZE_MAX)
+        return k;
+    if (p->n_sites == *cap) {
+        *cap = *cap ? *cap * 2 : 256;
+        p->sites = ls_xrealloc(p->sites, *cap * sizeof *p->sites);
+    }
+    k = p->n_sites++;
+    map->keys[slot] = st->id;
+    map->vals[slot] = k;
+    map->used++;
+    ls_site_series_t *s = &p->sites[k];
+    memset(s, 0, sizeof *s);
+    s->id = st->id;
+    s->first = j;
+    s->bytes = ls_xcalloc(p->n, sizeof *s->bytes);
+    s->count = ls_xcalloc(p->n, sizeof *s->count);
+    s->nframes = st->nframes;
+    s->frames = ls_xmalloc((st->nframes ? st->nframes : 1) * sizeof *s->frames);
+    memcpy(s->frames, st->frames, st->nframes * sizeof *s->frames);
+    return k;
+}
+
+static void fold_sites(ls_proc_series_t *p, idmap_t *map, size_t *cap, const ls_snapshot_t *snap, size_t j)
+{
+    for (size_t i = 0; i < snap->n_sites; i++) {
+        const ls_site_t *st = &snap->sites[i];
+        size_t k = site_index(p, map, cap, st, i, j); /* may move p->sites */
+        ls_site_series_t *s = &p->sites[k];
+        s->bytes[j] = (double)st->live_bytes;
+        s->count[j] = st->live_count > UINT32_MAX ? UINT32_MAX : (uint32_t)st->live_count;
+        s->alloc_count = st->alloc_count;
+        s->alloc_bytes = st->alloc_bytes;
+        s->free_count = st->free_count;
+        if (j + 2 == p->n)
+            fill_ages(s->age_prev, st);
+        if (j + 1 == p->n)
+            fill_ages(s->age_last, st);
+    }
+}
+
+/* The axis: the program's step when it marks steps, else the snapshot's epoch (the number
+ * of snapshots before it), the unit the birth epochs are counted in. Steps that never
+ * advance or go backwards (a counter reset per phase) cannot carry a rate: then the axis
+ * is the snapshot sequence and growth is per snapshot. */
+static void choose_axis(ls_proc_series_t *p, double *epoch)
+{
+    size_t n = p->n;
     int usable = p->marked && n >= 2 && p->step[n - 1] > p->step[0];
     for (size_t j = 1; usable && j < n; j++)
         if (p->step[j] < p->step[j - 1])
@@ -349,9 +352,48 @@ static int load_process(const ls_process_t *pr, ls_symbolizer_t *sym, ls_proc_se
         for (size_t j = 0; j < n; j++)
             epoch[j] = (double)j;
     }
-    for (size_t j = 0; rc == 0 && j < n; j++)
+    for (size_t j = 0; j < n; j++)
         p->x[j] = p->marked ? (double)p->step[j] : epoch[j];
     relative_axis(p, epoch);
+}
+
+static int load_process(const ls_process_t *pr, ls_symbolizer_t *sym, ls_proc_series_t *p, char *err, size_t errlen)
+{
+    size_t n = pr->n_paths, cap = 0, started;
+    memset(p, 0, sizeof *p);
+    p->n = n;
+    p->pid = pr->pid;
+    p->x = ls_xcalloc(n, sizeof *p->x);
+    p->t_s = ls_xcalloc(n, sizeof *p->t_s);
+    p->step = ls_xcalloc(n, sizeof *p->step);
+    p->labels = ls_xcalloc(n, sizeof *p->labels);
+    p->traced = ls_xcalloc(n, sizeof *p->traced);
+    double *epoch = ls_xcalloc(n, sizeof *epoch);
+    idmap_t map = {0};
+    int rc = 0;
+    pthread_t th[MAX_READERS];
+    prefetch_t *pf = prefetch_start(pr, th, &started);
+    for (size_t j = 0; j < n && rc == 0; j++) {
+        ls_snapshot_t snap;
+        if (next_snapshot(pr, pf, started, j, &snap, err, errlen) < 0) {
+            rc = -1;
+            break;
+        }
+        if (snap.pid != pr->pid) {
+            snprintf(err, errlen, "%s: corrupt: its header says pid %llu, its name %llu", pr->paths[j],
+                     (unsigned long long)snap.pid, (unsigned long long)pr->pid);
+            rc = -1;
+        } else {
+            fold_header(p, &snap, j, epoch);
+            fold_sites(p, &map, &cap, &snap, j);
+            if (j + 1 == n)
+                symbolize(sym, p, &snap, &map);
+        }
+        ls_snapshot_free(&snap);
+    }
+    prefetch_stop(pf, th, started);
+    if (rc == 0)
+        choose_axis(p, epoch);
     free(epoch);
     free(map.keys);
     free(map.vals);
