@@ -114,6 +114,33 @@ static void live_totals(const ls_snapshot_t *s, uint64_t *bytes, uint64_t *count
     }
 }
 
+/* top's and diff's text: the snapshots' headers, the table, the totals. */
+static void print_text(FILE *f, const ls_stats_t *st, const ls_snapshot_t *snaps, int nsnap, ls_key_type_t key,
+                       int cumulative, size_t limit)
+{
+    uint64_t b0, c0, b1, c1;
+    char s1[32], s2[32];
+    if (nsnap == 1) {
+        print_header(f, "snapshot ", &snaps[0]);
+    } else {
+        print_header(f, "old ", &snaps[0]);
+        print_header(f, "new ", &snaps[1]);
+    }
+    size_t shown = limit && limit < st->n ? limit : st->n;
+    fprintf(f, "[ top %zu of %zu%s by %s%s ]\n", shown, st->n, nsnap == 2 ? " differences" : "",
+            ls_key_type_name(key), cumulative ? ", cumulative" : "");
+    ls_stats_print_text(f, st, key, nsnap == 2, limit);
+    live_totals(&snaps[nsnap - 1], &b1, &c1);
+    if (nsnap == 1) {
+        fprintf(f, "total: size=%s, count=%" PRIu64 "\n", ls_format_size(s1, sizeof s1, (int64_t)b1, 0), c1);
+    } else {
+        live_totals(&snaps[0], &b0, &c0);
+        fprintf(f, "total: size=%s (%s), count=%" PRIu64 " (%+" PRId64 ")\n",
+                ls_format_size(s1, sizeof s1, (int64_t)b1, 0), ls_format_size(s2, sizeof s2, (int64_t)(b1 - b0), 1),
+                c1, (int64_t)(c1 - c0));
+    }
+}
+
 int ls_stats_command(int argc, char **argv, int nsnap)
 {
     const ls_command_spec_t *spec = nsnap == 1 ? &ls_top_spec : &ls_diff_spec;
@@ -155,29 +182,8 @@ int ls_stats_command(int argc, char **argv, int nsnap)
     if (r == 0) {
         if (json) {
             ls_stats_print_json(stdout, &st, key, nsnap == 2, (size_t)limit);
-        } else {
-            uint64_t b0, c0, b1, c1;
-            char s1[32], s2[32];
-            if (nsnap == 1) {
-                print_header(stdout, "snapshot ", &snaps[0]);
-            } else {
-                print_header(stdout, "old ", &snaps[0]);
-                print_header(stdout, "new ", &snaps[1]);
-            }
-            size_t shown = limit && limit < st.n ? (size_t)limit : st.n;
-            printf("[ top %zu of %zu%s by %s%s ]\n", shown, st.n, nsnap == 2 ? " differences" : "",
-                   ls_key_type_name(key), cumulative ? ", cumulative" : "");
-            ls_stats_print_text(stdout, &st, key, nsnap == 2, (size_t)limit);
-            live_totals(&snaps[nsnap - 1], &b1, &c1);
-            if (nsnap == 1) {
-                printf("total: size=%s, count=%" PRIu64 "\n", ls_format_size(s1, sizeof s1, (int64_t)b1, 0), c1);
-            } else {
-                live_totals(&snaps[0], &b0, &c0);
-                printf("total: size=%s (%s), count=%" PRIu64 " (%+" PRId64 ")\n",
-                       ls_format_size(s1, sizeof s1, (int64_t)b1, 0),
-                       ls_format_size(s2, sizeof s2, (int64_t)(b1 - b0), 1), c1, (int64_t)(c1 - c0));
-            }
-        }
+        } else
+            print_text(stdout, &st, snaps, nsnap, key, cumulative, (size_t)limit);
         ls_stats_free(&st);
         rc = fflush(stdout) == 0 && !ferror(stdout) ? LS_EXIT_OK
                                                      : ls_error("%s: cannot write the output", cmd);

@@ -285,15 +285,11 @@ static void fold_header(ls_proc_series_t *p, const ls_snapshot_t *snap, size_t j
         fill_edges(p->edges_last, &p->n_buckets_last, snap);
 }
 
-/* The series index of snapshot site `st` (the i-th of snapshot j), a new series when it is
- * new. The shim lists sites in the order they first allocated, as they are stored here:
- * the i-th site is usually our i-th. */
-static size_t site_index(ls_proc_series_t *p, idmap_t *map, size_t *cap, const ls_site_t *st, size_t i, size_t j)
+/* The series index of snapshot site `st` (of snapshot j) when it is not the i-th series:
+ * found by id, or a new series. */
+static size_t site_index(ls_proc_series_t *p, idmap_t *map, size_t *cap, const ls_site_t *st, size_t j)
 {
-    size_t slot, k;
-    if (i < p->n_sites && p->sites[i].id == st->id)
-        return i;
-    k = idmap_find(map, st->id, &slot);
+    size_t slot, k = idmap_find(map, st->id, &slot);
     if (k != SIZE_MAX)
         return k;
     if (p->n_sites == *cap) {
@@ -320,7 +316,9 @@ static void fold_sites(ls_proc_series_t *p, idmap_t *map, size_t *cap, const ls_
 {
     for (size_t i = 0; i < snap->n_sites; i++) {
         const ls_site_t *st = &snap->sites[i];
-        size_t k = site_index(p, map, cap, st, i, j); /* may move p->sites */
+        /* The shim lists sites in the order they first allocated, as they are stored here:
+         * the i-th site is usually our i-th (the fast path, 10^7 times in the bench). */
+        size_t k = i < p->n_sites && p->sites[i].id == st->id ? i : site_index(p, map, cap, st, j); /* may move p->sites */
         ls_site_series_t *s = &p->sites[k];
         s->bytes[j] = (double)st->live_bytes;
         s->count[j] = st->live_count > UINT32_MAX ? UINT32_MAX : (uint32_t)st->live_count;

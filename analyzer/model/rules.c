@@ -57,69 +57,88 @@ const char *ls_format_rate(char *buf, size_t len, double bytes)
 
 static const char *sz(char *buf, size_t len, double bytes) { return ls_format_size(buf, len, (int64_t)llround(bytes), 0); }
 
-/* The policy's rules over one process. */
-void ls_rules_evaluate(ls_analysis_t *a, size_t pi)
+/* A site's rules: a leak at fail_on severity or worse, and the growth budgets. */
+static void evaluate_site(ls_analysis_t *a, size_t pi, ls_site_result_t *s, const char *unit)
 {
     const ls_policy_t *pol = a->policy;
-    ls_proc_result_t *r = &a->procs[pi];
     char b1[32], b2[32], b3[32], lab[512];
-    const char *unit = r->p->marked ? "step" : "snapshot";
-    for (size_t i = 0; i < r->n_sites; i++) {
-        ls_site_result_t *s = &r->sites[i];
-        if (s->sup)
-            continue;
-        const ls_class_t *c = &s->c;
-        if (c->pattern == LS_PAT_LEAK && (int)c->severity >= pol->fail_on) {
-            add_violation(a, pi, s, LS_RULE_LEAK, 0,
-                          "%s: leak of severity %s: %s/%s, %s live, projected %s over the horizon (rule: fail_on %s)",
-                          ls_site_label(s, lab, sizeof lab), ls_severity_name(c->severity),
-                          ls_format_rate(b1, sizeof b1, c->bytes_per_step), unit,
-                          sz(b2, sizeof b2, s->live_bytes), sz(b3, sizeof b3, c->projected_bytes),
-                          ls_severity_name(pol->fail_on));
-            s->violated = 1;
-        }
-        int growing = c->trend == LS_TREND_INCREASING && (c->pattern == LS_PAT_LEAK || c->pattern == LS_PAT_INCONCLUSIVE);
-        if (growing && pol->max_bytes_per_step >= 0 && c->bytes_per_step > pol->max_bytes_per_step) {
-            add_violation(a, pi, s, LS_RULE_GROWTH_PER_STEP, 0, "%s: grows %s/%s, budget %s/%s",
-                          ls_site_label(s, lab, sizeof lab), sz(b1, sizeof b1, c->bytes_per_step), unit,
-                          sz(b2, sizeof b2, pol->max_bytes_per_step), unit);
-            s->violated = 1;
-        }
-        if (growing && pol->max_bytes_per_snapshot >= 0 && s->bytes_per_snapshot > pol->max_bytes_per_snapshot) {
-            add_violation(a, pi, s, LS_RULE_GROWTH_PER_SNAPSHOT, 0, "%s: grows %s per snapshot interval, budget %s",
-                          ls_site_label(s, lab, sizeof lab), sz(b1, sizeof b1, s->bytes_per_snapshot),
-                          sz(b2, sizeof b2, pol->max_bytes_per_snapshot));
-            s->violated = 1;
-        }
+    const ls_class_t *c = &s->c;
+    if (c->pattern == LS_PAT_LEAK && (int)c->severity >= pol->fail_on) {
+        add_violation(a, pi, s, LS_RULE_LEAK, 0,
+                      "%s: leak of severity %s: %s/%s, %s live, projected %s over the horizon (rule: fail_on %s)",
+                      ls_site_label(s, lab, sizeof lab), ls_severity_name(c->severity),
+                      ls_format_rate(b1, sizeof b1, c->bytes_per_step), unit, sz(b2, sizeof b2, s->live_bytes),
+                      sz(b3, sizeof b3, c->projected_bytes), ls_severity_name(pol->fail_on));
+        s->violated = 1;
     }
-    if (pol->max_bytes >= 0) {
-        double peak = (double)r->p->traced_peak;
-        double pct = pol->max_bytes > 0 ? 100.0 * peak / pol->max_bytes : INFINITY;
-        if (pct >= pol->critical_pct)
-            add_violation(a, pi, NULL, LS_RULE_GLOBAL_MAX_BYTES, 0,
-                          "%s (pid %llu): peak traced memory %s is %.1f%% of the budget %s (critical at %g%%)",
-                          r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, peak), pct,
-                          sz(b2, sizeof b2, pol->max_bytes), pol->critical_pct);
-        else if (pct >= pol->warning_pct) {
-            add_violation(a, pi, NULL, LS_RULE_GLOBAL_MAX_BYTES, 0,
-                          "%s (pid %llu): peak traced memory %s is %.1f%% of the budget %s (warning at %g%%)",
-                          r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, peak), pct,
-                          sz(b2, sizeof b2, pol->max_bytes), pol->warning_pct);
-            a->v[a->n_v - 1].warning = 1;
-        }
+    int growing = c->trend == LS_TREND_INCREASING && (c->pattern == LS_PAT_LEAK || c->pattern == LS_PAT_INCONCLUSIVE);
+    if (growing && pol->max_bytes_per_step >= 0 && c->bytes_per_step > pol->max_bytes_per_step) {
+        add_violation(a, pi, s, LS_RULE_GROWTH_PER_STEP, 0, "%s: grows %s/%s, budget %s/%s",
+                      ls_site_label(s, lab, sizeof lab), sz(b1, sizeof b1, c->bytes_per_step), unit,
+                      sz(b2, sizeof b2, pol->max_bytes_per_step), unit);
+        s->violated = 1;
     }
+    if (growing && pol->max_bytes_per_snapshot >= 0 && s->bytes_per_snapshot > pol->max_bytes_per_snapshot) {
+        add_violation(a, pi, s, LS_RULE_GROWTH_PER_SNAPSHOT, 0, "%s: grows %s per snapshot interval, budget %s",
+                      ls_site_label(s, lab, sizeof lab), sz(b1, sizeof b1, s->bytes_per_snapshot),
+                      sz(b2, sizeof b2, pol->max_bytes_per_snapshot));
+        s->violated = 1;
+    }
+}
+
+/* The global budget on the process's peak: a violation at critical_pct, a warning at warning_pct. */
+static void evaluate_global(ls_analysis_t *a, size_t pi)
+{
+    const ls_policy_t *pol = a->policy;
+    const ls_proc_result_t *r = &a->procs[pi];
+    char b1[32], b2[32];
+    if (pol->max_bytes < 0)
+        return;
+    double peak = (double)r->p->traced_peak;
+    double pct = pol->max_bytes > 0 ? 100.0 * peak / pol->max_bytes : INFINITY;
+    if (pct >= pol->critical_pct)
+        add_violation(a, pi, NULL, LS_RULE_GLOBAL_MAX_BYTES, 0,
+                      "%s (pid %llu): peak traced memory %s is %.1f%% of the budget %s (critical at %g%%)",
+                      r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, peak), pct,
+                      sz(b2, sizeof b2, pol->max_bytes), pol->critical_pct);
+    else if (pct >= pol->warning_pct) {
+        add_violation(a, pi, NULL, LS_RULE_GLOBAL_MAX_BYTES, 0,
+                      "%s (pid %llu): peak traced memory %s is %.1f%% of the budget %s (warning at %g%%)",
+                      r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, peak), pct,
+                      sz(b2, sizeof b2, pol->max_bytes), pol->warning_pct);
+        a->v[a->n_v - 1].warning = 1;
+    }
+}
+
+static void evaluate_modules(ls_analysis_t *a, size_t pi, const char *unit)
+{
+    const ls_policy_t *pol = a->policy;
+    const ls_proc_result_t *r = &a->procs[pi];
+    char b1[32], b2[32];
     for (size_t m = 0; m < pol->n_modules; m++) {
         const ls_module_budget_t *mb = &pol->modules[m];
         const ls_module_usage_t *u = &r->modules[m];
         if (mb->max_bytes >= 0 && u->live_bytes > mb->max_bytes)
-            add_violation(a, pi, NULL, LS_RULE_MODULE_MAX_BYTES, m, "module %s in %s (pid %llu): %s live at the end, budget %s", mb->name,
-                          r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, u->live_bytes),
+            add_violation(a, pi, NULL, LS_RULE_MODULE_MAX_BYTES, m, "module %s in %s (pid %llu): %s live at the end, budget %s",
+                          mb->name, r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, u->live_bytes),
                           sz(b2, sizeof b2, mb->max_bytes));
         if (mb->max_bytes_per_step >= 0 && u->bytes_per_step > mb->max_bytes_per_step)
-            add_violation(a, pi, NULL, LS_RULE_MODULE_GROWTH, m, "module %s in %s (pid %llu): grows %s/%s, budget %s/%s", mb->name,
-                          r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, u->bytes_per_step), unit,
-                          sz(b2, sizeof b2, mb->max_bytes_per_step), unit);
+            add_violation(a, pi, NULL, LS_RULE_MODULE_GROWTH, m, "module %s in %s (pid %llu): grows %s/%s, budget %s/%s",
+                          mb->name, r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, u->bytes_per_step),
+                          unit, sz(b2, sizeof b2, mb->max_bytes_per_step), unit);
     }
+}
+
+/* The policy's rules over one process, in the order they are reported. */
+void ls_rules_evaluate(ls_analysis_t *a, size_t pi)
+{
+    ls_proc_result_t *r = &a->procs[pi];
+    const char *unit = r->p->marked ? "step" : "snapshot";
+    for (size_t i = 0; i < r->n_sites; i++)
+        if (!r->sites[i].sup)
+            evaluate_site(a, pi, &r->sites[i], unit);
+    evaluate_global(a, pi);
+    evaluate_modules(a, pi, unit);
 }
 
 void ls_rules_recompute_fail(ls_analysis_t *a)

@@ -24,7 +24,7 @@ check "leaky program under a policy: the gate fails" 1 $?
 "$LS_CLI" run --policy policy.yaml --frames 4 -- "$LS_PROGS/fx_ring_buffer" --seed 2 >ring.txt 2>&1
 check "benign program under a policy: the gate passes" 0 $?
 ls -d leakscope.fx_ring_buffer.* >/dev/null 2>&1 || { echo "FAIL: no default leakscope.<prog>.<pid> directory"; fail=1; }
-"$LS_CLI" run --format json --out json -- "$LS_PROGS/fx_ring_buffer" >ring.json 2>/dev/null
+"$LS_CLI" run --format json -o ring.json --out json -- "$LS_PROGS/fx_ring_buffer" >/dev/null 2>&1
 python3 -c "import json; json.load(open('ring.json'))" 2>/dev/null || { echo "FAIL: run --format json is not JSON"; fail=1; }
 
 "$LS_CLI" run --out st -- sh -c 'exit 7' >/dev/null 2>&1
