@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "options.h"
@@ -157,6 +158,13 @@ int ls_stats_command(int argc, char **argv, int nsnap)
         return ls_error("%s: --cumulative cannot be used with --by traceback", cmd);
     if (!o.limit_set)
         limit = json ? 0 : TEXT_DEFAULT_LIMIT;
+    struct stat sb; /* --pid chooses a process in a directory: with files only it would do nothing */
+    int any_dir = 0;
+    for (int k = 0; k < nsnap; k++)
+        any_dir |= stat(args[k], &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (pid && !any_dir)
+        return ls_error("%s: --pid %llu is unused: it chooses a process in a directory, and %s", cmd,
+                        (unsigned long long)pid, nsnap == 1 ? "SNAPSHOT is a file" : "OLD and NEW are files");
 
     char err[1024];
     ls_snapshot_t snaps[2];

@@ -718,14 +718,8 @@ char *ls_resolve_snapshot_arg(const char *arg, uint64_t pid, char *err, size_t e
         fail(err, errlen, arg, "%s", strerror(errno));
         return NULL;
     }
-    if (!S_ISDIR(st.st_mode)) {
-        if (pid) { /* a file is one process already: --pid would be silently ignored */
-            fail(err, errlen, arg, "--pid %llu chooses a process in a directory; this is one snapshot file",
-                 (unsigned long long)pid);
-            return NULL;
-        }
+    if (!S_ISDIR(st.st_mode))
         return ls_xstrdup(arg);
-    }
     ls_run_t run;
     if (ls_run_open(arg, &run, err, errlen) < 0)
         return NULL;
