@@ -6,7 +6,7 @@
 #   targets/sim/*.c      -> build/sim               (all but main.c also in build/simlib.a)
 #   tests/programs/*.c|cc-> build/tests/<name>      (small programs run under the shim)
 #   tests/unit/test_engine_*.c, test_analyzer_*.c, test_sim_*.c -> Check suites linked with the above
-#   tests/integration/*.sh                          (run by tests/run-integration.sh)
+#   tests/integration/*.sh                          (run by tests/run-all.sh)
 
 CC      ?= cc
 CXX     ?= c++
@@ -73,7 +73,7 @@ $(BUILD)/obj/%.o: %.c $(DEPS_OK)
 	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(call obj,$(SHIM_SRC))
-	$(CC) -shared -o $@ $^ $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--version-script=shim/exports.map
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--version-script=shim/exports.map
 $(ENGINE_A): $(call obj,$(ENGINE_SRC))
 	@rm -f $@; ar rcs $@ $^
 $(CLI): $(call obj,analyzer/main.c) $(ANALIB_A)
