@@ -5,6 +5,40 @@
  * then one pointer-table shard lock; traced_current/peak are lock-free atomics. fork()
  * holds every shim lock across the call (see on_fork_prepare) so the child never
  * inherits one held by a thread that no longer exists.
+ *
+ * The record path and the C library's own locks. A hook may be entered while glibc holds
+ * any of its internal locks on this thread: pthread_getattr_np allocates holding the
+ * thread's lock, setenv the environment lock, fopen/atexit/register_atfork their list
+ * locks, the loader its dl_load_lock (dlopen), fork its atfork lock (prepare handlers).
+ * So nothing the record path calls (hooks.c -> ls_record_* here -> unwind.c, sites.c,
+ * ptrtable.c, memory.c, procfs.c) may take a glibc lock that is not recursive or
+ * allocate through the hooks. Checked, call by call:
+ *  - the real allocator (__libc_malloc...): called with no shim lock held, never from
+ *    inside glibc's malloc itself;
+ *  - mmap/munmap (ls_pages_alloc), sched_yield (spinlocks), write (ls_log), syscall()
+ *    (procfs.c: open/read/close of /proc, getpid, getppid), getrlimit, pthread_sigmask,
+ *    pthread_self: system-call wrappers or plain reads, no lock, no allocation;
+ *  - pthread_setcancelstate: an atomic update of the thread's own flags, no lock;
+ *  - pthread_setspecific (sites.c): the shim's key is below PTHREAD_KEY_2NDLEVEL_SIZE,
+ *    so it writes the thread's static slot, no allocation;
+ *  - vsnprintf (ls_log, failures only): a string stream without lock, and the formats
+ *    used (%s %d %zu, bounded precisions) never allocate;
+ *  - libunwind (unw_backtrace, unw_init_local/unw_step): its caches are per thread (set
+ *    up with mmap), it checks memory through a pipe (pipe2, read, write: wrappers), and it
+ *    finds unwind tables with dl_iterate_phdr, which takes the loader's dl_load_write_lock
+ *    — a recursive lock, and glibc never allocates while holding it, so neither the
+ *    same thread nor one waiting for a shim lock can be its holder;
+ *  - the stack bounds (unwind.c): no longer pthread_getattr_np (the thread's lock:
+ *    Rust, the JVM and Ruby threads hung) but the kernel's map read with syscall();
+ *  - ls_engine_init, which may run in the first hook: readlink, getcwd, getauxval,
+ *    open/read of /proc/self/environ and raw reads of /proc (wrappers, no lock);
+ *    dl_iterate_phdr (recursive, as above); pthread_key_create (no lock: atomic slot
+ *    claims); its own mutex. pthread_atfork is left to the constructor
+ *    (ls_engine_watch_forks): it takes the atfork lock that fork holds for prepare
+ *    handlers; dlsym (resolve_real) runs in the constructor, or in a hook only before
+ *    it, under the recursive dl_load_lock;
+ *  - modules.c is not on the record path (dlclose hook, snapshots), and the snapshot
+ *    writer runs outside hooks: from the worker thread, the API, exit and _exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -329,14 +363,23 @@ void ls_engine_init(void)
     }
     ls_config_t cfg;
     ls_config_from_env(&cfg, initial_environment());
-    if (ls_engine_init_with(&cfg) != 0) {
+    if (ls_engine_init_with(&cfg) != 0)
         ls_log("cannot set up its tables (out of memory); tracking is off");
-        goto out;
-    }
-    pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
 out:
     pthread_mutex_unlock(&init_lock);
     ls_guard--;
+}
+
+/* Not in ls_engine_init, which may run inside the first hook: pthread_atfork takes glibc's
+ * atfork lock, which fork() holds while running prepare handlers — one that allocates
+ * would find the shim waiting for that lock under it. */
+void ls_engine_watch_forks(void)
+{
+    static int registered;
+    pthread_mutex_lock(&init_lock); /* another thread may be initialising */
+    if (atomic_load(&ls_state) == LS_READY && !registered++)
+        pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
+    pthread_mutex_unlock(&init_lock);
 }
 
 void ls_engine_fail(const char *why)

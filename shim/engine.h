@@ -36,6 +36,8 @@ LS_HIDDEN extern __thread int ls_guard __attribute__((tls_model("initial-exec"))
  * callers return at once and see state LS_INITIALIZING). Secure-mode (setuid) processes
  * are left alone: the state becomes LS_DISABLED. */
 LS_HIDDEN void ls_engine_init(void);
+/* Register the fork handlers (from the library constructor, outside any hook). */
+LS_HIDDEN void ls_engine_watch_forks(void);
 /* Initialise with an explicit configuration (unit tests). 0 or -1. */
 LS_HIDDEN int ls_engine_init_with(const ls_config_t *cfg);
 /* Parse the environment into *cfg (defaults for bad values, with one stderr line each). */

@@ -291,6 +291,7 @@ LS_EXPORT void _Exit(int status) __attribute__((alias("_exit")));
 __attribute__((constructor)) static void leakscope_start(void)
 {
     ls_engine_init();
+    ls_engine_watch_forks();
     resolve_real();
     ls_snapshot_start_worker(1);
 }

@@ -86,7 +86,7 @@ END_TEST
 /* A file mapped under a name of ~4000 bytes: lines longer than the reader's buffer. */
 START_TEST(long_file_name)
 {
-    char dir[4200] = "/tmp/ls-procfs-XXXXXX";
+    char dir[32] = "/tmp/ls-procfs-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[4200];
     snprintf(path, sizeof path, "%s/", dir);
