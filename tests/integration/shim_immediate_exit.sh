@@ -4,11 +4,11 @@
 # an atexit handler), with exact figures, and none from its vfork child (which shares the
 # parent's memory) or from posix_spawn's failing child; dash and busybox ash scripts with
 # subshells, a command substitution, a pipeline and a failed exec (dash runs a missing
-# command in a vfork child). Bare and under the shim: the same output and status, and
+# command in a vfork child); Python's forked workers (os._exit). Bare and under the shim: the same output and status, and
 # exactly one exit snapshot per process, named after its program — every process of the
 # scripts writes its pid down, so the set of snapshots is checked pid by pid.
 exec python3 - <<'PY'
-import os, shutil, sys
+import os, re, shutil, sys
 sys.path.insert(0, os.path.join(os.environ["LS_ROOT"], "tests/integration"))
 from lstest import *
 
@@ -52,6 +52,30 @@ for mode, status in (("_Exit", 4), ("atexit", 6)):
         for site, fig in want.items():
             got_fig = figures_at(st, "exit_paths.c", site)
             check(got_fig == fig, f"{mode}: {who}: {site}: expected {fig}, got {got_fig}")
+
+# ---- Python's forked workers end with os._exit
+POOL = r"""
+import multiprocessing as mp, sys
+def work(k):
+    print(f"worker {k}: {sum(bytearray(1000 * (k + 1)))}", flush=True)
+if __name__ == "__main__":
+    mp.set_start_method("fork")
+    with open(sys.argv[1], "w") as pids:
+        import os; print("main", os.getpid(), file=pids)
+        for k in range(2):
+            p = mp.Process(target=work, args=(k,)); p.start(); p.join()
+            print("worker", p.pid, file=pids)
+            print(f"worker {k} exit status {p.exitcode}", flush=True)
+"""
+out = os.path.join(TMP, "python")
+bare = run([sys.executable, "-c", POOL, os.path.join(TMP, "pids-python-bare")], shim=False, timeout=60)
+r = run([sys.executable, "-c", POOL, os.path.join(TMP, "pids-python")], out, timeout=60)
+check(bare.returncode == r.returncode == 0 and bare.stdout == r.stdout == "worker 0: 0\nworker 0 exit status 0\n"
+      "worker 1: 0\nworker 1 exit status 0\n", f"python: output {bare.stdout!r} / {r.stdout!r} {r.stderr!r}")
+py = re.sub(r"[^A-Za-z0-9_+-]", "_", os.path.basename(os.path.realpath(sys.executable)))[:32]
+got = snapshot_pids(out)
+check(got == {pid: py for _, pid in pid_roles(os.path.join(TMP, "pids-python"))},
+      f"python: the main process and both forked workers write exit snapshots: {got}")
 
 # ---- shells that end every process with _exit
 SCRIPT = r'''
@@ -103,10 +127,5 @@ for tag, cmd, prog, missing in SHELLS:
             check(False, f"{tag}: unreadable snapshot {f}: {e}")
     print(f"{tag}: same output and status, snapshots {sorted(got.values())}")
 
-if failures:
-    done()
-if skipped:
-    print("not installed (scripts/install-deps.sh --test installs them):", " ".join(skipped))
-    sys.exit(77)
-done()
+done_or_skip(skipped)
 PY

@@ -80,10 +80,5 @@ if have("ruby"):
     check(bare.stdout == "".join(f"worker {k} summed {4500 * (k + 1)}\n" for k in range(4)),
           f"ruby: the threads ran: {bare.stdout!r}")
 
-if failures:
-    done()
-if missing:
-    print("not installed (scripts/install-deps.sh --test installs them):", " ".join(missing))
-    sys.exit(77)
-done()
+done_or_skip(missing)
 PY
