@@ -221,8 +221,10 @@ static int env_match_chunk(void *ctx, const char *buf, long n)
  * value and the same LD_PRELOAD, since the parent (or its own parent...) said it then.
  * This changes nothing the program sees (no variable is added or altered). A parent
  * that exited (the child is re-parented) or whose /proc entry cannot be read makes the
- * child say it again; a parent that had both entries but could not load the shim (a
- * static or setuid program) leaves it unsaid. `value` is env_lookup(envp, name). */
+ * child say it again, as does the root of the tree when it execs another program in its
+ * own process (a shell running its last command in place: its parent is not under the
+ * shim) — so a tree says it once, at most twice; a parent that had both entries but
+ * could not load the shim (a static or setuid program) leaves it unsaid. `value` is env_lookup(envp, name). */
 static int parent_was_told(char *const *envp, const char *name, const char *value)
 {
     const char *preload = env_lookup(envp, "LD_PRELOAD");
