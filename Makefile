@@ -81,7 +81,7 @@ $(BUILD)/obj/%.o: %.c $(DEPS_OK)
 	$(CC) $(BASECFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(call obj,$(SHIM_SRC))
-	$(CC) -shared -o $@ $^ $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--version-script=shim/exports.map
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--version-script=shim/exports.map
 $(ENGINE_A): $(call obj,$(ENGINE_SRC))
 	@rm -f $@; ar rcs $@ $^
 $(CLI): $(call obj,analyzer/cli/main.c) $(ANALIB_A)

@@ -4,12 +4,14 @@
 # Usage: scripts/install-deps.sh [--demo|--test]
 #   --demo adds what `make demo` uses (python3 formats the audit table);
 #   --test adds what only `make check`/`bench`/`fuzz` use (the real programs run under the
-#   shim, heaptrack to compare with, clang's libFuzzer).
+#   shim — among them the Rust, Java and Ruby runtimes and busybox's shell —, heaptrack to
+#   compare with, clang's libFuzzer).
 set -eu
 
 BUILD_PKGS="gcc g++ make pkg-config libunwind-dev uthash-dev check libdw-dev libelf-dev libyaml-dev libjansson-dev"
 DEMO_PKGS="python3"
-TEST_PKGS="python3 git sqlite3 perl xz-utils tcl heaptrack clang libclang-rt-14-dev bc procps time"
+TEST_PKGS="python3 git sqlite3 perl xz-utils tcl heaptrack clang libclang-rt-14-dev bc procps time
+           rustc default-jdk-headless ruby busybox"
 
 want="$BUILD_PKGS"
 [ "${1:-}" = "--demo" ] && want="$want $DEMO_PKGS"

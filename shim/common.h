@@ -15,6 +15,13 @@
 #ifndef LS_COMMON_H
 #define LS_COMMON_H
 
+/* The shim is x86-64 only: unwind.c reads x86-64 registers (RBP) and relies on the
+ * x86-64 frame layout (a hook's CFA is its frame address + 16, LS_CALLER), and the
+ * spinlock below waits with the x86 PAUSE instruction. */
+#if !defined(__x86_64__)
+#error "leakscope's shim supports x86-64 Linux only (unwind.c, LS_CALLER and the spinlock are x86-64 specific)"
+#endif
+
 #include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -30,6 +37,17 @@
 #define LS_MAX_FRAMES 128
 #define LS_DEFAULT_FRAMES 16
 #define LS_AGE_BUCKETS 32
+
+/* Internal invariants (the pointer table, the site table): checked in the sanitizer
+ * builds (make sanitize-build, where GCC defines __SANITIZE_ADDRESS__ or
+ * __SANITIZE_THREAD__) and in debug builds (-DLS_DEBUG); compiled out of release builds,
+ * where the shim never aborts a program. A failed check writes one line and aborts. */
+#if defined(LS_DEBUG) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define LS_ASSERT(cond) ((cond) ? (void)0 : ls_assert_failed(#cond, __FILE__, __LINE__))
+#else
+#define LS_ASSERT(cond) ((void)0)
+#endif
+LS_HIDDEN void ls_assert_failed(const char *cond, const char *file, int line) __attribute__((noreturn));
 
 /* A test-and-test-and-set spinlock: critical sections on the hot path are a few
  * dozen instructions, far cheaper than a futex round trip; after many spins the

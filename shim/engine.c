@@ -5,6 +5,40 @@
  * then one pointer-table shard lock; traced_current/peak are lock-free atomics. fork()
  * holds every shim lock across the call (see on_fork_prepare) so the child never
  * inherits one held by a thread that no longer exists.
+ *
+ * The record path and the C library's own locks. A hook may be entered while glibc holds
+ * any of its internal locks on this thread: pthread_getattr_np allocates holding the
+ * thread's lock, setenv the environment lock, fopen/atexit/register_atfork their list
+ * locks, the loader its dl_load_lock (dlopen), fork its atfork lock (prepare handlers).
+ * So nothing the record path calls (hooks.c -> ls_record_* here -> unwind.c, sites.c,
+ * ptrtable.c, memory.c, procfs.c) may take a glibc lock that is not recursive or
+ * allocate through the hooks. Checked, call by call:
+ *  - the real allocator (__libc_malloc...): called with no shim lock held, never from
+ *    inside glibc's malloc itself;
+ *  - mmap/munmap (ls_pages_alloc), sched_yield (spinlocks), write (ls_log), syscall()
+ *    (procfs.c: open/read/close of /proc, getpid, getppid), getrlimit, pthread_sigmask,
+ *    pthread_self: system-call wrappers or plain reads, no lock, no allocation;
+ *  - pthread_setcancelstate: an atomic update of the thread's own flags, no lock;
+ *  - pthread_setspecific (sites.c): the shim's key is below PTHREAD_KEY_2NDLEVEL_SIZE,
+ *    so it writes the thread's static slot, no allocation;
+ *  - vsnprintf (ls_log, failures only): a string stream without lock, and the formats
+ *    used (%s %d %zu, bounded precisions) never allocate;
+ *  - libunwind (unw_backtrace, unw_init_local/unw_step): its caches are per thread (set
+ *    up with mmap), it checks memory through a pipe (pipe2, read, write: wrappers), and it
+ *    finds unwind tables with dl_iterate_phdr, which takes the loader's dl_load_write_lock
+ *    — a recursive lock, and glibc never allocates while holding it, so neither the
+ *    same thread nor one waiting for a shim lock can be its holder;
+ *  - the stack bounds (unwind.c): no longer pthread_getattr_np (the thread's lock:
+ *    Rust, the JVM and Ruby threads hung) but the kernel's map read with syscall();
+ *  - ls_engine_init, which may run in the first hook: readlink, getcwd, getauxval,
+ *    open/read of /proc/self/environ and raw reads of /proc (wrappers, no lock);
+ *    dl_iterate_phdr (recursive, as above); pthread_key_create (no lock: atomic slot
+ *    claims); its own mutex. pthread_atfork is left to the constructor
+ *    (ls_engine_watch_forks): it takes the atfork lock that fork holds for prepare
+ *    handlers; dlsym (resolve_real) runs in the constructor, or in a hook only before
+ *    it, under the recursive dl_load_lock;
+ *  - modules.c is not on the record path (dlclose hook, snapshots), and the snapshot
+ *    writer runs outside hooks: from the worker thread, the API, exit and _exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +49,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
 #include "modules.h"
+#include "procfs.h"
 #include "sites.h"
 #include "writer.h"
 #include "unwind.h"
@@ -77,41 +113,24 @@ static int parse_bounded(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
     return 0;
 }
 
-static const struct {
-    const char *name;
-    int number;
-} signal_names[] = {
-    {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},
-    {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
-    {"TTOU", SIGTTOU}, {"URG", SIGURG},       {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
-    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-    {"PWR", SIGPWR},   {"SYS", SIGSYS},
-};
-
-/* "USR2", "SIGUSR2", "RTMIN+3", "12" -> signal number; 0 when not a usable signal
- * (the ones that cannot be caught, or that report faults, are refused). */
+/* LEAKSCOPE_SIGNAL takes only the signals that mean nothing to a program until it says
+ * so itself: USR1, USR2 and the real-time signals. Every other one has a default action
+ * or a meaning programs rely on (`seq | head` ends by SIGPIPE, `kill PID` by SIGTERM, a
+ * shell waits on SIGCHLD), which a handler installed for snapshots would take away.
+ * "USR2", "SIGUSR2", "RTMIN+3", "RTMAX-1", "12" -> the signal number; 0 when refused. */
 static int parse_signal(const char *s)
 {
-    if (!s || !*s)
-        return 0;
+    uint64_t v, k = 0;
     if (strncmp(s, "SIG", 3) == 0)
         s += 3;
-    uint64_t v;
     if (parse_bounded(s, 1, (uint64_t)SIGRTMAX, &v) == 0)
-        return (v == SIGKILL || v == SIGSTOP || v == SIGSEGV || v == SIGBUS || v == SIGFPE ||
-                v == SIGILL || v == SIGABRT || v == SIGTRAP)
-                   ? 0
-                   : (int)v;
-    for (size_t i = 0; i < sizeof signal_names / sizeof signal_names[0]; i++)
-        if (strcmp(s, signal_names[i].name) == 0)
-            return signal_names[i].number;
-    if (strncmp(s, "RTMIN", 5) == 0) {
-        uint64_t k = 0;
-        if (s[5] == 0 || (s[5] == '+' && parse_bounded(s + 6, 0, 64, &k) == 0))
-            if (SIGRTMIN + (int)k <= SIGRTMAX)
-                return SIGRTMIN + (int)k;
-    }
+        return v == SIGUSR1 || v == SIGUSR2 || (int)v >= SIGRTMIN ? (int)v : 0;
+    if (strcmp(s, "USR1") == 0 || strcmp(s, "USR2") == 0)
+        return s[3] == '1' ? SIGUSR1 : SIGUSR2;
+    if (strncmp(s, "RTMIN", 5) == 0 && (s[5] == 0 || (s[5] == '+' && parse_bounded(s + 6, 0, 64, &k) == 0)))
+        return SIGRTMIN + (int)k <= SIGRTMAX ? SIGRTMIN + (int)k : 0;
+    if (strncmp(s, "RTMAX", 5) == 0 && (s[5] == 0 || (s[5] == '-' && parse_bounded(s + 6, 0, 64, &k) == 0)))
+        return SIGRTMAX - (int)k >= SIGRTMIN ? SIGRTMAX - (int)k : 0;
     return 0;
 }
 
@@ -172,6 +191,52 @@ static void u64_to_dec(char *buf, uint64_t v)
     buf[n] = 0;
 }
 
+/* ---- one warning per process tree --------------------------------------------- */
+
+/* Matching whole "NAME=value" entries against a NUL-separated environment, as a stream. */
+typedef struct {
+    const char *entries[2];
+    size_t at[2]; /* bytes matched in the current entry; SIZE_MAX: not this one */
+    unsigned found; /* bit e: entries[e] was seen */
+} env_match_t;
+
+static int env_match_chunk(void *ctx, const char *buf, long n)
+{
+    env_match_t *m = ctx;
+    for (long i = 0; i < n; i++)
+        for (unsigned e = 0; e < 2; e++) {
+            if (buf[i] == 0) { /* an entry ends */
+                if (m->at[e] != SIZE_MAX && m->entries[e][m->at[e]] == 0)
+                    m->found |= 1u << e;
+                m->at[e] = 0;
+            } else if (m->at[e] != SIZE_MAX) {
+                m->at[e] = m->entries[e][m->at[e]] == buf[i] ? m->at[e] + 1 : SIZE_MAX;
+            }
+        }
+    return 0;
+}
+
+/* A bad LEAKSCOPE_* value is said once per process tree, not by every process of a
+ * pipeline or a build: a process stays silent when its parent started with the same
+ * value and the same LD_PRELOAD, since the parent (or its own parent...) said it then.
+ * This changes nothing the program sees (no variable is added or altered). A parent
+ * that exited (the child is re-parented) or whose /proc entry cannot be read makes the
+ * child say it again, as does the root of the tree when it execs another program in its
+ * own process (a shell running its last command in place: its parent is not under the
+ * shim) — so a tree says it once, at most twice; a parent that had both entries but
+ * could not load the shim (a static or setuid program) leaves it unsaid. `value` is env_lookup(envp, name). */
+static int parent_was_told(char *const *envp, const char *name, const char *value)
+{
+    const char *preload = env_lookup(envp, "LD_PRELOAD");
+    if (!preload)
+        return 0;
+    env_match_t m = {{preload - strlen("LD_PRELOAD="), value - strlen(name) - 1}, {0, 0}, 0};
+    char path[48] = "/proc/"; /* the parent's environment as it started */
+    u64_to_dec(path + 6, (uint64_t)syscall(SYS_getppid));
+    memcpy(path + strlen(path), "/environ", 9);
+    return ls_proc_read(path, env_match_chunk, &m) == 0 && m.found == 3;
+}
+
 void ls_config_from_env(ls_config_t *cfg, char *const *envp)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -188,21 +253,21 @@ void ls_config_from_env(ls_config_t *cfg, char *const *envp)
     if ((v = env_lookup(envp, "LEAKSCOPE_FRAMES"))) {
         if (parse_bounded(v, 1, LS_MAX_FRAMES, &x) == 0)
             cfg->frames = (unsigned)x;
-        else
+        else if (!parent_was_told(envp, "LEAKSCOPE_FRAMES", v))
             ls_log("LEAKSCOPE_FRAMES=%.40s is not a number from 1 to %d; using %d", v, LS_MAX_FRAMES,
                    LS_DEFAULT_FRAMES);
     }
     if ((v = env_lookup(envp, "LEAKSCOPE_INTERVAL_MS"))) {
         if (parse_bounded(v, 0, 86400000ull * 365, &x) == 0)
             cfg->interval_ms = x;
-        else
+        else if (!parent_was_told(envp, "LEAKSCOPE_INTERVAL_MS", v))
             ls_log("LEAKSCOPE_INTERVAL_MS=%.40s is not a number of milliseconds; timer off", v);
     }
     if ((v = env_lookup(envp, "LEAKSCOPE_SIGNAL")) && *v) {
         cfg->signal = parse_signal(v);
-        if (!cfg->signal)
-            ls_log("LEAKSCOPE_SIGNAL=%.40s is not a signal that can request snapshots "
-                   "(e.g. USR2); off",
+        if (!cfg->signal && !parent_was_told(envp, "LEAKSCOPE_SIGNAL", v))
+            ls_log("LEAKSCOPE_SIGNAL=%.40s is not USR1, USR2 or a real-time signal (RTMIN+n, "
+                   "RTMAX-n), which programs leave free; signal snapshots are off",
                    v);
     }
     char dir[4096];
@@ -210,7 +275,7 @@ void ls_config_from_env(ls_config_t *cfg, char *const *envp)
     if (v && *v && strnlen(v, 4000) < 4000) {
         memcpy(dir, v, strlen(v) + 1);
     } else {
-        if (v && *v)
+        if (v && *v && !parent_was_told(envp, "LEAKSCOPE_OUT", v))
             ls_log("LEAKSCOPE_OUT is too long; using the default directory");
         char pid[24];
         u64_to_dec(pid, (uint64_t)getpid());
@@ -232,8 +297,19 @@ static void on_fork_prepare(void);
 static void on_fork_parent(void);
 static void on_fork_child(void);
 
+/* The process the shim's memory belongs to: set at start and in a forked child (whose
+ * memory is its own copy). A vfork child runs on its parent's memory, with getpid()
+ * telling it apart. */
+static pid_t own_pid;
+
+static pid_t raw_getpid(void)
+{
+    return (pid_t)syscall(SYS_getpid);
+}
+
 static int engine_setup(void)
 {
+    own_pid = raw_getpid();
     if (ls_ptr_init() != 0 || ls_sites_init() != 0)
         return -1;
     ls_unwind_init();
@@ -289,14 +365,23 @@ void ls_engine_init(void)
     }
     ls_config_t cfg;
     ls_config_from_env(&cfg, initial_environment());
-    if (ls_engine_init_with(&cfg) != 0) {
+    if (ls_engine_init_with(&cfg) != 0)
         ls_log("cannot set up its tables (out of memory); tracking is off");
-        goto out;
-    }
-    pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
 out:
     pthread_mutex_unlock(&init_lock);
     ls_guard--;
+}
+
+/* Not in ls_engine_init, which may run inside the first hook: pthread_atfork takes glibc's
+ * atfork lock, which fork() holds while running prepare handlers — one that allocates
+ * would find the shim waiting for that lock under it. */
+void ls_engine_watch_forks(void)
+{
+    static int registered;
+    pthread_mutex_lock(&init_lock); /* another thread may be initialising */
+    if (atomic_load(&ls_state) == LS_READY && !registered++)
+        pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
+    pthread_mutex_unlock(&init_lock);
 }
 
 void ls_engine_fail(const char *why)
@@ -419,7 +504,9 @@ void ls_record_alloc(void *p, size_t size, ls_caller_t caller)
     void **memo;
     unsigned n = ls_unwind_capture(frames, ls_config.frames, t->shared ? NULL : &t->stack_cache,
                                    caller, &memo);
+    LS_ASSERT(n >= 1 && n <= ls_config.frames);
     ls_site_t *site = memo ? *memo : NULL;
+    LS_ASSERT(!site || (site->nframes == n && memcmp(site->frames, frames, n * sizeof *frames) == 0));
     if (!site) {
         site = ls_site_intern(t, frames, n);
         if (LS_UNLIKELY(!site))
@@ -534,6 +621,7 @@ static void on_fork_parent(void)
 static void on_fork_child(void)
 {
     /* Only this thread exists in the child, and it holds every lock: release them. */
+    own_pid = raw_getpid();
     ls_ptr_unlock_all();
     ls_sites_unlock_all();
     ls_modules_unlock();
@@ -558,4 +646,14 @@ void ls_engine_at_exit(void)
     ls_snapshot_exit();
     ls_engine_drain_deferred();
     ls_guard--;
+}
+
+/* A vfork child (or a clone sharing memory, as posix_spawn makes) that calls _exit runs
+ * on its parent's memory while the parent waits: a snapshot from it would be written
+ * under the parent's name and mark the parent's exit snapshot as taken. Nothing is
+ * written or changed then, not even the held log line. */
+void ls_engine_at_immediate_exit(void)
+{
+    if (raw_getpid() == own_pid)
+        ls_engine_at_exit();
 }

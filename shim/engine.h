@@ -36,6 +36,8 @@ LS_HIDDEN extern __thread int ls_guard __attribute__((tls_model("initial-exec"))
  * callers return at once and see state LS_INITIALIZING). Secure-mode (setuid) processes
  * are left alone: the state becomes LS_DISABLED. */
 LS_HIDDEN void ls_engine_init(void);
+/* Register the fork handlers (from the library constructor, outside any hook). */
+LS_HIDDEN void ls_engine_watch_forks(void);
 /* Initialise with an explicit configuration (unit tests). 0 or -1. */
 LS_HIDDEN int ls_engine_init_with(const ls_config_t *cfg);
 /* Parse the environment into *cfg (defaults for bad values, with one stderr line each). */
@@ -78,6 +80,9 @@ LS_HIDDEN uint64_t ls_engine_epoch(void);
 /* The exit snapshot, from the library destructor (skipped when exit() was called from a
  * signal handler that interrupted a hook on this thread: see engine.c). */
 LS_HIDDEN void ls_engine_at_exit(void);
+/* The exit snapshot from _exit/_Exit (hooks.c): as ls_engine_at_exit, and never in a
+ * process that shares this one's memory without being it (a vfork child: engine.c). */
+LS_HIDDEN void ls_engine_at_immediate_exit(void);
 /* Header figures of a snapshot that only the engine knows (writer.c). */
 LS_HIDDEN void ls_engine_header_figures(uint64_t *step, uint64_t *is_marked, uint64_t *untr_count,
                                         uint64_t *untr_bytes);

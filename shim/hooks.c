@@ -38,6 +38,7 @@ static size_t (*real_malloc_usable_size)(void *);
 static int (*real_dlclose)(void *);
 static int (*real_pipe2)(int *, int);
 static void *(*real_aligned_alloc)(size_t, size_t);
+static void (*real_exit_now)(int);
 
 static void resolve_real(void)
 {
@@ -47,6 +48,7 @@ static void resolve_real(void)
     real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
     real_pipe2 = (int (*)(int *, int))dlsym(RTLD_NEXT, "pipe2");
     real_aligned_alloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "aligned_alloc");
+    real_exit_now = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
     ls_guard--;
 }
 
@@ -269,9 +271,27 @@ LS_EXPORT int pipe2(int fds[2], int flags)
     return r;
 }
 
+/* _exit and _Exit end a process without exit()'s handlers, so without the library
+ * destructor: dash and busybox ash end every shell and subshell so, as do Python's forked
+ * workers (os._exit). The exit snapshot is written here first, where that is safe
+ * (ls_engine_at_immediate_exit says where it is not). exit() itself reaches the kernel
+ * without coming here (glibc calls its own _exit directly), as do quick_exit() and a
+ * direct exit_group system call: those write no snapshot. */
+LS_EXPORT void _exit(int status)
+{
+    ls_engine_at_immediate_exit();
+    if (real_exit_now)
+        real_exit_now(status);
+    for (;;) /* called before the constructor found the real one */
+        syscall(SYS_exit_group, status);
+}
+
+LS_EXPORT void _Exit(int status) __attribute__((alias("_exit")));
+
 __attribute__((constructor)) static void leakscope_start(void)
 {
     ls_engine_init();
+    ls_engine_watch_forks();
     resolve_real();
     ls_snapshot_start_worker(1);
 }

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -128,4 +129,10 @@ void ls_log(const char *fmt, ...)
     pthread_setcancelstate(cancel, NULL);
     (void)ignored;
     errno = saved;
+}
+
+void ls_assert_failed(const char *cond, const char *file, int line)
+{
+    ls_log("internal check failed: %s (%s:%d)", cond, file, line);
+    abort();
 }

@@ -8,14 +8,13 @@
  * objects never load where their frames point.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <link.h>
-#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "modules.h"
 
 static ls_spinlock_t modules_lock;
@@ -48,56 +47,13 @@ static void read_build_id(const struct dl_phdr_info *info, uint8_t *out, uint8_t
     }
 }
 
-/* The absolute path of the file mapped at address `at`, from the kernel's map of this
- * thread's address space (/proc/self stops answering once the main thread has exited;
- * /proc/thread-self does not). 0 when not found. Called with modules_lock held. */
+/* The absolute path of the file mapped at address `at` (maps.c). 0 when not found. */
 static size_t mapped_file_path(uint64_t at, char *out, size_t cap)
 {
-    static char buf[8192];
-    int cancel; /* open() and read() are cancellation points; dlclose is not one */
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-    int fd = open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) /* a kernel before 3.17 */
-        fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    fd = ls_fd_move_high(fd, 1);
-    if (fd < 0) {
-        pthread_setcancelstate(cancel, NULL);
+    ls_mapping_t m;
+    if (!ls_maps_find((uintptr_t)at, &m, out, cap) || out[0] != '/')
         return 0;
-    }
-    size_t have = 0, found = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
-        if (n <= 0)
-            break;
-        have += (size_t)n;
-        buf[have] = 0;
-        char *line = buf, *nl;
-        while ((nl = memchr(line, '\n', have - (size_t)(line - buf))) != NULL) {
-            *nl = 0;
-            char *p = line;
-            uint64_t start = 0, end = 0;
-            for (; *p && *p != '-'; p++)
-                start = start * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10);
-            for (p += *p == '-'; *p && *p != ' '; p++)
-                end = end * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10);
-            char *file = strchr(p, '/');
-            if (at >= start && at < end && file) {
-                found = strnlen(file, cap - 1);
-                memcpy(out, file, found);
-                out[found] = 0;
-                goto done;
-            }
-            line = nl + 1;
-        }
-        have -= (size_t)(line - buf); /* keep the partial last line */
-        memmove(buf, line, have);
-        if (have == sizeof buf - 1) /* a line longer than the buffer: skip it */
-            have = 0;
-    }
-done:
-    close(fd);
-    pthread_setcancelstate(cancel, NULL);
-    return found;
+    return strlen(out);
 }
 
 static int visit(struct dl_phdr_info *info, size_t size, void *arg)

@@ -53,6 +53,7 @@ static LS_NOINLINE int shard_grow(shard_t *s)
     if (!fresh)
         return -1;
     uint32_t new_mask = (uint32_t)(new_cap - 1);
+    uint64_t moved = 0;
     for (uint64_t i = 0; i < cap; i++) {
         ls_ptr_entry_t *e = &s->slots[i];
         if (!e->ptr)
@@ -61,7 +62,10 @@ static LS_NOINLINE int shard_grow(shard_t *s)
         while (fresh[j].ptr)
             j = (j + 1) & new_mask;
         fresh[j] = *e;
+        moved++;
     }
+    LS_ASSERT(moved == s->count); /* every live entry, and only those, moved */
+    (void)moved;
     /* The initial tables are carved from one mapping and stay mapped (64 KiB in all);
      * grown ones have mappings of their own. */
     if (cap != INITIAL_CAPACITY)
@@ -77,6 +81,7 @@ int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
     uint64_t h = mix(p);
     shard_t *s = &shards[h & (LS_PTR_SHARDS - 1)];
     int result = 0;
+    LS_ASSERT(p != 0); /* 0 marks an empty slot */
     ls_spin_lock(&s->lock);
     if (LS_UNLIKELY((s->count + 1) * MAX_LOAD_DEN > ((uint64_t)s->mask + 1) * MAX_LOAD_NUM) &&
         shard_grow(s) != 0) {
@@ -95,6 +100,8 @@ int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
     }
     if (!result)
         s->count++;
+    LS_ASSERT(((uint64_t)s->mask & ((uint64_t)s->mask + 1)) == 0); /* a power of two */
+    LS_ASSERT(s->count <= s->mask); /* never full: probes always end at an empty slot */
     slots[i].ptr = p;
     slots[i].size = size;
     slots[i].site = site;
@@ -120,6 +127,7 @@ int ls_ptr_remove(uintptr_t p, ls_ptr_entry_t *out)
         i = (i + 1) & mask;
     }
     *out = slots[i];
+    LS_ASSERT(s->count > 0);
     s->count--;
     /* Backward-shift deletion: pull later members of the probe run into the hole so
      * lookups never need tombstones. */

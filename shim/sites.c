@@ -65,6 +65,7 @@ static void thread_exit(void *arg)
     tls_block = NULL;
     tls_exited = 1;
     ls_spin_lock(&threads_lock);
+    LS_ASSERT(atomic_load_explicit(&blocks_in_use, memory_order_relaxed) > 0);
     atomic_fetch_sub_explicit(&blocks_in_use, 1, memory_order_relaxed);
     t->next_free = threads_free;
     threads_free = t;
@@ -135,6 +136,7 @@ static LS_NOINLINE ls_site_t *site_lookup_slow(const uintptr_t *frames, unsigned
     ls_site_t ***chunk = &site_index[id / LS_COUNTER_CHUNK];
     if (!*chunk && !(*chunk = ls_pages_alloc(LS_COUNTER_CHUNK * sizeof(ls_site_t *))))
         goto fail;
+    LS_ASSERT(n >= 1 && n <= LS_MAX_FRAMES);
     s = ls_arena_alloc(sizeof *s + keylen);
     if (!s)
         goto fail;
@@ -172,6 +174,9 @@ ls_site_t *ls_site_intern(ls_thread_t *t, const uintptr_t *frames, unsigned n)
                   memcmp(s->frames, frames, n * sizeof(uintptr_t)) == 0))
         return s;
     s = site_lookup_slow(frames, n, h);
+    /* The site found holds exactly this trace, under an id already published. */
+    LS_ASSERT(!s || (s->nframes == n && memcmp(s->frames, frames, n * sizeof(uintptr_t)) == 0 &&
+                     s->id < ls_sites_count()));
     if (s && !t->shared) {
         t->cache[slot].hash = h;
         t->cache[slot].site = s;
@@ -215,6 +220,7 @@ static inline ls_site_counters_t *counters_of(ls_thread_t *t, uint32_t site)
 
 void ls_count_alloc(ls_thread_t *t, uint32_t site, uint64_t bytes)
 {
+    LS_ASSERT(site < ls_sites_count());
     ls_site_counters_t *c = counters_of(t, site);
     if (LS_LIKELY(c != NULL)) {
         BUMP(t, c->alloc_count, 1);
@@ -224,6 +230,7 @@ void ls_count_alloc(ls_thread_t *t, uint32_t site, uint64_t bytes)
 
 void ls_count_free(ls_thread_t *t, uint32_t site)
 {
+    LS_ASSERT(site < ls_sites_count());
     ls_site_counters_t *c = counters_of(t, site);
     if (LS_LIKELY(c != NULL))
         BUMP(t, c->free_count, 1);
@@ -238,7 +245,9 @@ ls_site_t *ls_site_by_id(uint32_t id)
 {
     if (id >= ls_sites_count())
         return NULL;
-    return site_index[id / LS_COUNTER_CHUNK][id % LS_COUNTER_CHUNK];
+    ls_site_t *s = site_index[id / LS_COUNTER_CHUNK][id % LS_COUNTER_CHUNK];
+    LS_ASSERT(s && s->id == id); /* ids are dense and published after their index entry */
+    return s;
 }
 
 void ls_site_totals(uint32_t id, ls_site_counters_t *sum)

@@ -18,7 +18,9 @@
 #include <link.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/resource.h>
 
+#include "procfs.h"
 #include "unwind.h"
 
 uintptr_t ls_self_start, ls_self_end;
@@ -47,7 +49,7 @@ typedef struct {
 } set_t;
 
 struct ls_stack_cache {
-    int bounds_known;
+    int bounds_known; /* 0 not yet, 1 known, -1 cannot be known */
     uintptr_t lo, hi; /* this thread's stack */
     set_t set[CACHE_SETS];
 };
@@ -176,25 +178,35 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
     return n;
 }
 
-static LS_NOINLINE int learn_bounds(ls_stack_cache_t *c)
+/* This thread's stack, from the kernel's map (maps.c), never from pthread_getattr_np:
+ * that allocates while holding the thread's lock, so the first allocation of a thread
+ * inside it (every Rust program, the JVM, Ruby threads) would call it again and wait for
+ * ever. The bounds are those of the mapping holding the stack pointer. For a thread
+ * stack, that is the block glibc (or the program) mapped, without its guard page, and cut
+ * at the thread's control block, which glibc puts at the top of the block, above the
+ * stack. The main thread's "[stack]" mapping grows down on demand: its bottom is where it
+ * may grow to, RLIMIT_STACK below its top but not into the mapping below (as glibc's
+ * pthread_getattr_np says). Every slot between a stack pointer inside these bounds and
+ * their top is mapped for as long as the thread runs on that stack. */
+static LS_NOINLINE int learn_bounds(ls_stack_cache_t *c, uintptr_t sp)
 {
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
-    int cancel; /* for the main thread, glibc reads /proc/self/maps: see backtrace_plain */
+    ls_mapping_t m;
+    char name[8];
     c->bounds_known = -1;
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-    int r = pthread_getattr_np(pthread_self(), &attr);
-    pthread_setcancelstate(cancel, NULL);
-    if (r != 0)
+    if (!ls_maps_find(sp, &m, name, sizeof name))
         return 0;
-    if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size) {
-        c->lo = (uintptr_t)addr;
-        c->hi = (uintptr_t)addr + size;
-        c->bounds_known = 1;
+    uintptr_t tcb = (uintptr_t)pthread_self();
+    c->lo = m.start;
+    c->hi = tcb > sp && tcb < m.end ? tcb : m.end;
+    if (strcmp(name, "[stack]") == 0) {
+        struct rlimit rl;
+        c->lo = m.prev_end;
+        if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < m.end &&
+            m.end - rl.rlim_cur > c->lo && m.end - rl.rlim_cur <= m.start)
+            c->lo = m.end - rl.rlim_cur;
     }
-    pthread_attr_destroy(&attr);
-    return c->bounds_known == 1;
+    c->bounds_known = 1;
+    return 1;
 }
 
 unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cachep,
@@ -211,7 +223,7 @@ unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cach
         ls_unwind_cache_reset(c);
         *cachep = c;
     }
-    if (LS_UNLIKELY(c->bounds_known <= 0) && (c->bounds_known < 0 || !learn_bounds(c)))
+    if (LS_UNLIKELY(c->bounds_known <= 0) && (c->bounds_known < 0 || !learn_bounds(c, caller.sp)))
         return backtrace_plain(out, max);
     if (caller.sp < c->lo || caller.sp >= c->hi)
         return backtrace_plain(out, max);

@@ -32,6 +32,14 @@ def done():
     sys.exit(0)
 
 
+def done_or_skip(missing):
+    """done(), except that a run with no failed check but tools missing is a skip (77)."""
+    if missing and not failures:
+        print("not installed (scripts/install-deps.sh --test installs them):", " ".join(missing))
+        sys.exit(77)
+    done()
+
+
 def run(cmd, out_dir=None, env=None, shim=True, **kw):
     e = dict(os.environ)
     for k in list(e):
