@@ -11,5 +11,7 @@ int ls_cmd_diff(int argc, char **argv);
 int ls_cmd_report(int argc, char **argv);
 int ls_cmd_gate(int argc, char **argv);
 int ls_cmd_run(int argc, char **argv);
+int ls_cmd_export(int argc, char **argv);
+int ls_cmd_watch(int argc, char **argv);
 
 #endif /* LS_COMMANDS_H */

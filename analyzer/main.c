@@ -17,6 +17,8 @@ static const struct {
     {"report", ls_cmd_report, "report DIR [--format text|json|html] [-o FILE] [--policy FILE]"},
     {"gate", ls_cmd_gate, "gate DIR [--policy FILE] [--baseline PREVIOUS] [--junit FILE] [--format text|json]"},
     {"run", ls_cmd_run, "run [--policy FILE] [--out DIR] [--frames N] [--format text|json|html] -- CMD ..."},
+    {"export", ls_cmd_export, "export SNAPSHOT|DIR --format pprof|collapsed|openmetrics|massif [-o FILE] [--pid N] [--top N]"},
+    {"watch", ls_cmd_watch, "watch DIR --openmetrics FILE [--every SECONDS] [--top N] [--count N]"},
 };
 
 static void usage(FILE *f)
