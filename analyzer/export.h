@@ -51,6 +51,22 @@ size_t ls_site_path(const ls_frame_info_t *info, size_t nframes, int loc, int ou
  * collapsed format's separator) become '?'. Returns buf. */
 const char *ls_frame_name(const ls_frame_info_t *fi, char *buf, size_t len);
 
+/* ---- inlined calls (export_inline.c) --------------------------------------------------- */
+
+typedef struct ls_inline_ctx ls_inline_ctx_t;
+typedef struct {
+    const char *function, *file; /* valid until ls_inline_free */
+    int line;
+} ls_inline_line_t;
+
+ls_inline_ctx_t *ls_inline_new(void);
+void ls_inline_free(ls_inline_ctx_t *c);
+/* The functions that frame `fi` (symbolized, of `snap`) was inlined into, innermost first, each
+ * with the file and line of the inlined call: at most `max`; 0 when it was not inlined or the
+ * module's DWARF is not at hand. */
+size_t ls_inline_callers(ls_inline_ctx_t *c, const ls_snapshot_t *snap, const ls_frame_info_t *fi,
+                         ls_inline_line_t *out, size_t max);
+
 /* ---- the formats ------------------------------------------------------------------------ */
 
 /* `root;..;leaf BYTES` per distinct stack, live bytes of a symbolized snapshot; the lines sum

@@ -114,6 +114,7 @@ typedef struct {
     loc_ent_t *locations;
     uint64_t next_fn, next_loc;
     const ls_snapshot_t *snap;
+    ls_inline_ctx_t *inl;
     size_t *map_order; /* mapping id - 1 -> module index */
     size_t n_maps;
     char **owned; /* strings made here, freed with the tables */
@@ -190,13 +191,27 @@ static uint64_t location_id(prof_t *p, const ls_frame_info_t *fi)
     e->addr = fi->addr;
     e->id = ++p->next_loc;
     HASH_ADD(hh, p->locations, addr, sizeof e->addr, e);
-    uint64_t fn = function_id(p, fi); /* writes the function first: sub is free again after */
-    pb_uint(&p->sub2, 1, fn);
-    pb_uint(&p->sub2, 2, (uint64_t)(fi->line > 0 ? fi->line : 0));
+    /* The frame's own line, then the functions it was inlined into (pprof's order). Functions
+     * are written first: function_id uses `sub` and leaves it empty. */
+    ls_inline_line_t callers[32];
+    size_t nc = ls_inline_callers(p->inl, p->snap, fi, callers, 32);
+    uint64_t fn[33];
+    int64_t line[33];
+    fn[0] = function_id(p, fi);
+    line[0] = fi->line > 0 ? fi->line : 0;
+    for (size_t k = 0; k < nc; k++) {
+        ls_frame_info_t caller = {.function = callers[k].function, .file = callers[k].file};
+        fn[k + 1] = function_id(p, &caller);
+        line[k + 1] = callers[k].line;
+    }
     pb_uint(&p->sub, 1, e->id);
     pb_uint(&p->sub, 2, mapping_of(p, fi->addr));
     pb_uint(&p->sub, 3, fi->addr ? fi->addr - 1 : 0);
-    pb_msg(&p->sub, 4, &p->sub2);
+    for (size_t k = 0; k <= nc; k++) {
+        pb_uint(&p->sub2, 1, fn[k]);
+        pb_uint(&p->sub2, 2, (uint64_t)line[k]);
+        pb_msg(&p->sub, 4, &p->sub2);
+    }
     pb_msg(&p->out, P_LOCATION, &p->sub);
     return e->id;
 }
@@ -241,7 +256,7 @@ static void write_mappings(prof_t *p)
         pb_uint(&p->sub, 3, m->end);
         pb_uint(&p->sub, 5, (uint64_t)str_index(p, m->path));
         pb_uint(&p->sub, 6, (uint64_t)str_index_owned(p, ls_xstrdup(hex_build_id(m, bid))));
-        for (unsigned f = 7; f <= 9; f++) /* has_functions, has_filenames, has_line_numbers */
+        for (unsigned f = 7; f <= 10; f++) /* has_functions, _filenames, _line_numbers, _inline_frames */
             pb_uint(&p->sub, f, 1);
         pb_msg(&p->out, P_MAPPING, &p->sub);
     }
@@ -346,6 +361,7 @@ int ls_export_pprof(FILE *f, const ls_snapshot_t *snap, char *err, size_t errlen
     prof_t p;
     memset(&p, 0, sizeof p);
     p.snap = snap;
+    p.inl = ls_inline_new();
     write_header(&p);
     write_mappings(&p);
     for (size_t i = 0; i < snap->n_sites; i++)
@@ -353,6 +369,7 @@ int ls_export_pprof(FILE *f, const ls_snapshot_t *snap, char *err, size_t errlen
     for (size_t i = 0; i < p.n_strings; i++)
         pb_bytes(&p.out, P_STRING_TABLE, p.str_order[i], strlen(p.str_order[i]));
     int rc = write_gzip(f, &p.out, err, errlen);
+    ls_inline_free(p.inl);
     prof_free(&p);
     return rc;
 }
