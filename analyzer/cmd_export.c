@@ -96,7 +96,7 @@ static const char synopsis[] =
 static const ls_optdef_t options[] = {
     {{"format", required_argument, NULL, 'f'}, "FORMAT", "pprof, collapsed, openmetrics or massif (required)"},
     {{"output", required_argument, NULL, 'o'}, "FILE", "write FILE (a temporary file, then renamed) instead of stdout"},
-    {{"pid", required_argument, NULL, 'p'}, "N", "in a DIR, process N (default: the one that started first)"},
+    {{"pid", required_argument, NULL, 'p'}, "N", "pprof, collapsed, massif: process N of DIR (default: the first)"},
     {{"top", required_argument, NULL, OPT_TOP}, "N", "openmetrics: the N largest sites besides the leaking ones (20)"},
     {{"policy", required_argument, NULL, OPT_POLICY}, "FILE", "openmetrics: classify and gate with this policy"},
     {{"help", no_argument, NULL, 'h'}, NULL, "show this help"},
@@ -220,6 +220,8 @@ int ls_cmd_export(int argc, char **argv)
         return ls_error("export: missing SNAPSHOT or DIR (try 'leakscope export --help')");
     if (a.format == FMT_NONE)
         return ls_error("export: --format is required (pprof, collapsed, openmetrics or massif)");
+    if (a.format == FMT_OPENMETRICS && a.pid)
+        return ls_error("export: --pid does not apply to openmetrics, which covers every process of DIR");
     if (a.format == FMT_PPROF && (!a.output || !strcmp(a.output, "-")) && isatty(STDOUT_FILENO))
         return ls_error("export: a pprof profile is binary: give -o FILE or redirect the output");
     /* The output is opened first, so an unwritable -o fails before any work; on bad input its

@@ -73,6 +73,9 @@ traced = [v for n, l, v in samples if n == "leakscope_traced_bytes"]
 check(traced == [rep["traced_bytes"]], f"traced bytes {traced} vs {rep['traced_bytes']}")
 check([v for n, l, v in samples if n == "leakscope_gate_failed"] == [1.0 if rep["verdict"] == "fail" else 0.0], "gate_failed")
 
+r = subprocess.run([CLI, "export", out, "--format", "openmetrics", "--pid", "1"], capture_output=True, text=True)
+check(r.returncode == 2 and r.stderr.count("\n") == 1 and "--pid" in r.stderr, f"--pid with openmetrics: {r.stderr!r}")
+
 # label escaping: a program built from a path with a quote, a backslash and UTF-8
 weird = os.path.join(TMP, 'we"ird\\dir é')
 os.makedirs(weird)
