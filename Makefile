@@ -26,7 +26,7 @@ SHIM_CFLAGS := $(BASECFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec 
                -fno-strict-aliasing -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc
 PKG_CFLAGS = $(shell pkg-config --cflags libunwind libdw yaml-0.1 jansson check 2>/dev/null)
 SHIM_LIBS := -lunwind -ldl -lpthread
-ANALYZER_LIBS := -ldw -lelf -lyaml -ljansson -lstdc++ -lm
+ANALYZER_LIBS := -ldw -lelf -lyaml -ljansson -lz -lstdc++ -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 SHIM_SRC     := $(wildcard shim/*.c)

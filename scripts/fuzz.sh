@@ -25,7 +25,7 @@ for h in tests/fuzz/fuzz_*.c; do
     name=$(basename "$h" .c); name=${name#fuzz_}
     [ -n "${FUZZ_ONLY:-}" ] && [ "$FUZZ_ONLY" != "$name" ] && continue
     bin=$OUT/fuzz_$name
-    $CC_FUZZ $FLAGS -fsanitize=fuzzer "$h" "${objs[@]}" -o "$bin" -ldw -lelf -lyaml -ljansson -lstdc++ -lm
+    $CC_FUZZ $FLAGS -fsanitize=fuzzer "$h" "${objs[@]}" -o "$bin" -ldw -lelf -lyaml -ljansson -lz -lstdc++ -lm
     mkdir -p "$OUT/corpus-$name" "$OUT/crashes-$name" "tests/fuzz/regressions/$name"
     echo "fuzz: $name for ${SECONDS_EACH}s (corpus tests/fuzz/corpus/$name)"
     (

@@ -8,10 +8,10 @@
 #   compare with, clang's libFuzzer).
 set -eu
 
-BUILD_PKGS="gcc g++ make pkg-config libunwind-dev uthash-dev check libdw-dev libelf-dev libyaml-dev libjansson-dev"
+BUILD_PKGS="gcc g++ make pkg-config libunwind-dev uthash-dev check libdw-dev libelf-dev libyaml-dev libjansson-dev zlib1g-dev"
 DEMO_PKGS="python3"
 TEST_PKGS="python3 git sqlite3 perl xz-utils tcl heaptrack clang libclang-rt-14-dev bc procps time
-           rustc default-jdk-headless ruby busybox"
+           rustc default-jdk-headless ruby busybox golang-go prometheus valgrind chromium"
 
 want="$BUILD_PKGS"
 [ "${1:-}" = "--demo" ] && want="$want $DEMO_PKGS"

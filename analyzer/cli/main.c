@@ -14,6 +14,7 @@ static const struct {
 } commands[] = {
     {ls_cmd_top, &ls_top_spec}, {ls_cmd_diff, &ls_diff_spec}, {ls_cmd_report, &ls_report_spec},
     {ls_cmd_gate, &ls_gate_spec}, {ls_cmd_run, &ls_run_spec},
+    {ls_cmd_export, &ls_export_spec}, {ls_cmd_watch, &ls_watch_spec},
 };
 
 static void usage(FILE *f)

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "export.h"
 #include "report.h"
 #include "util.h"
 
@@ -139,6 +140,7 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
             ls_format_size(b2, sizeof b2, (int64_t)p->traced_peak, 0));
     fputs("<h3>Total traced memory</h3>\n", f);
     line_chart(f, p->x, p->traced, p->n, NAN, "#37474f", xl, 1180, 220);
+    ls_report_flame(f, p);
 
     size_t charts = 0;
     for (size_t i = 0; i < r->n_sites && charts < CHART_SITES; i++) {

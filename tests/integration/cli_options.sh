@@ -16,7 +16,8 @@ printf 'fail_on: critical\n' >policy.yaml
 
 value_for() { # command option -> a valid value
     case "$2" in
-    format) [ "$1" = report ] || [ "$1" = run ] && echo html || echo json ;;
+    format) case "$1" in report|run) echo html ;; export) echo collapsed ;; *) echo json ;; esac ;;
+    openmetrics) echo metrics.prom ;; every) echo 0.01 ;; top) echo 3 ;; count) echo 2 ;;
     output) echo out.txt ;; policy) echo policy.yaml ;; limit) echo 3 ;; by) echo function ;;
     pid) echo 4242 ;; baseline) echo baseline.json ;; junit) echo junit.xml ;; out) echo runout ;;
     frames) echo 4 ;; *) echo "UNKNOWN-OPTION-$2" ;;
@@ -25,9 +26,11 @@ value_for() { # command option -> a valid value
 operands_for() { # command, option -> operands
     case "$1" in
     top) echo run ;; diff) echo "run run" ;; report|gate) echo run ;; run) echo "-- $LS_PROGS/fx_steady_leak --steps 50" ;;
+    export) case "$2" in format) echo run ;; top|policy) echo "run --format openmetrics" ;; *) echo "run --format collapsed" ;; esac ;;
+    watch) case "$2" in openmetrics) echo "run --count 1" ;; count) echo "run -o metrics.prom" ;; *) echo "run -o metrics.prom --count 1" ;; esac ;;
     esac
 }
-for cmd in top diff report gate run; do
+for cmd in top diff report gate run export watch; do
     "$LS_CLI" "$cmd" --help >help.txt || { echo "FAIL: $cmd --help exits $?"; fail=1; continue; }
     opts=$(sed -n 's/^  \(-., \)\{0,1\}--\([a-z-]*\)\( [^ ]*\)\{0,1\} .*/\2/p' help.txt | grep -v '^help$')
     [ -n "$opts" ] || { echo "FAIL: $cmd --help lists no options"; fail=1; }
@@ -39,11 +42,11 @@ for cmd in top diff report gate run; do
         if [ "$takes" = yes ]; then
             v=$(value_for "$cmd" "$o")
             rm -rf runout out.txt junit.xml
-            timeout 60 "$LS_CLI" "$cmd" "--$o=$v" $(operands_for "$cmd") >eq.out 2>eq.err; rc1=$?
+            timeout 60 "$LS_CLI" "$cmd" "--$o=$v" $(operands_for "$cmd" "$o") >eq.out 2>eq.err; rc1=$?
             rm -rf runout out.txt junit.xml
-            timeout 60 "$LS_CLI" "$cmd" "--$o" "$v" $(operands_for "$cmd") >sp.out 2>sp.err; rc2=$?
+            timeout 60 "$LS_CLI" "$cmd" "--$o" "$v" $(operands_for "$cmd" "$o") >sp.out 2>sp.err; rc2=$?
         else
-            timeout 60 "$LS_CLI" "$cmd" "--$o" $(operands_for "$cmd") >eq.out 2>eq.err; rc1=$?
+            timeout 60 "$LS_CLI" "$cmd" "--$o" $(operands_for "$cmd" "$o") >eq.out 2>eq.err; rc1=$?
             rc2=$rc1; cp eq.out sp.out
         fi
         if [ "$rc1" -gt 1 ] || [ "$rc1" != "$rc2" ]; then
