@@ -23,6 +23,7 @@
 #define TAG_MODULE 2
 #define TAG_AGE_EDGES 3
 #define TAG_SITE 4
+#define TAG_LEAKS 5 /* issue 13 */
 #define TAG_END 0xFFFF
 
 #define PREAMBLE_LEN 16
@@ -32,6 +33,8 @@
 #define SITE_FIXED (4 + 2 + 2 + 5 * 8)  /* id, nframes, nage, five u64 counters */
 #define AGE_ENTRY_LEN (2 + 8 + 8)
 #define END_LEN (8 + 8)
+#define LEAKS_FIXED (5 * 8 + 4)      /* blocks, heap, roots, threads, ns; n */
+#define LEAKS_ENTRY_LEN (4 + 4 * 8)
 
 static const uint8_t magic[8] = {'L', 'S', 'C', 'O', 'P', 'E', '\r', '\n'};
 
@@ -79,6 +82,7 @@ static const char *tag_name(uint16_t tag)
     case TAG_MODULE: return "MODULE";
     case TAG_AGE_EDGES: return "AGE_EDGES";
     case TAG_SITE: return "SITE";
+    case TAG_LEAKS: return "LEAKS";
     case TAG_END: return "END";
     default: return "unknown";
     }
@@ -93,6 +97,7 @@ typedef struct {
     size_t n_modules, module_str;   /* MODULE records and the bytes of their paths (+NULs) */
     size_t n_sites, n_frames, n_age;
     size_t end_off;                 /* offset of the END record */
+    size_t leaks_off;               /* payload offset of the LEAKS record, 0 when none */
     uint64_t end_n_sites;
     uint64_t end_checksum;
 } scan_t;
@@ -201,6 +206,14 @@ static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, ch
             s->n_age += nage;
             break;
         }
+        case TAG_LEAKS: /* issue 13: after the SITE records, at most once */
+            if (state != IN_SITES || s->leaks_off)
+                return fail(err, errlen, name, "corrupt: LEAKS record %s",
+                            state != IN_SITES ? "before AGE_EDGES" : "repeated");
+            if (rl < LEAKS_FIXED || rl != LEAKS_FIXED + LEAKS_ENTRY_LEN * (size_t)rd32(p + 40))
+                return fail(err, errlen, name, "corrupt: LEAKS record has a bad length");
+            s->leaks_off = (size_t)(p - data);
+            break;
         case TAG_END: {
             if (state != IN_SITES)
                 return fail(err, errlen, name, "corrupt: END record before %s",
@@ -223,6 +236,47 @@ static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, ch
 }
 
 /* ---- pass 2: decoding into one block for sites and one for modules --------------- */
+
+static int cmp_site_id(const void *a, const void *b)
+{
+    uint32_t x = ((const ls_site_t *)a)->id, y = ((const ls_site_t *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+/* The LEAKS record (issue 13): the scan's totals and per-site figures. Returns a fault
+ * of content, or NULL. */
+static const char *decode_leaks(const uint8_t *p, ls_snapshot_t *o)
+{
+    o->has_scan = 1;
+    o->scan_blocks = rd64(p);
+    o->scan_heap_bytes = rd64(p + 8);
+    o->scan_root_bytes = rd64(p + 16);
+    o->scan_threads = rd64(p + 24);
+    o->scan_ns = rd64(p + 32);
+    uint32_t n = rd32(p + 40);
+    ls_site_t *by_id = ls_xmalloc((o->n_sites + 1) * sizeof *by_id);
+    memcpy(by_id, o->sites, o->n_sites * sizeof *by_id);
+    for (size_t i = 0; i < o->n_sites; i++)
+        by_id[i].loc = (int)i; /* scratch: index in o->sites */
+    qsort(by_id, o->n_sites, sizeof *by_id, cmp_site_id);
+    const char *why = NULL;
+    for (uint32_t k = 0; k < n && !why; k++) {
+        const uint8_t *e = p + LEAKS_FIXED + LEAKS_ENTRY_LEN * (size_t)k;
+        ls_site_t key = {.id = rd32(e)};
+        ls_site_t *hit = bsearch(&key, by_id, o->n_sites, sizeof *by_id, cmp_site_id);
+        if (!hit) {
+            why = "a LEAKS entry names a site that has no SITE record";
+            break;
+        }
+        ls_site_t *st = &o->sites[hit->loc];
+        st->direct_bytes = rd64(e + 4);
+        st->direct_count = rd64(e + 12);
+        st->indirect_bytes = rd64(e + 20);
+        st->indirect_count = rd64(e + 28);
+    }
+    free(by_id);
+    return why;
+}
 
 static char *dup_bytes(const uint8_t *p, size_t n)
 {
@@ -405,6 +459,8 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
         }
         pos += RECHDR_LEN + (size_t)rl;
     }
+    if (s.leaks_off && !why)
+        why = decode_leaks(data + s.leaks_off, o);
     for (uint32_t i = 1; i < s.n_edges && !why; i++)
         if (o->age_edges[i] <= o->age_edges[i - 1])
             why = "age edges are not strictly increasing";
@@ -574,7 +630,7 @@ static uint64_t read_start_time(const char *path, uint64_t *ppid)
     ssize_t n = pread(fd, b, sizeof b, 0);
     close(fd);
     if (n != (ssize_t)sizeof b || memcmp(b, magic, sizeof magic) != 0 ||
-        rd32(b + 8) != LS_FORMAT_VERSION || rd16(b + PREAMBLE_LEN) != TAG_HEADER ||
+        rd32(b + 8) < 1 || rd32(b + 8) > LS_FORMAT_VERSION || rd16(b + PREAMBLE_LEN) != TAG_HEADER ||
         rd32(b + PREAMBLE_LEN + 2) < HEADER_FIXED)
         return UINT64_MAX;
     *ppid = rd64(b + PREAMBLE_LEN + RECHDR_LEN + 8);

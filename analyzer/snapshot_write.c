@@ -136,6 +136,38 @@ static int validate(const char *path, const ls_snapshot_t *s, size_t n_edges, co
     return 0;
 }
 
+/* Issue 13: the LEAKS record, when the snapshot carries a scan (sites with lost blocks). */
+static size_t leaks_size(const ls_snapshot_t *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; s->has_scan && i < s->n_sites; i++)
+        n += s->sites[i].direct_count + s->sites[i].indirect_count != 0;
+    return s->has_scan ? 6 + 5 * 8 + 4 + 36 * n : 0;
+}
+
+static void put_leaks(cur_t *c, const ls_snapshot_t *s)
+{
+    if (!s->has_scan)
+        return;
+    uint8_t *r = begin_record(c, 5);
+    const uint64_t totals[5] = {s->scan_blocks, s->scan_heap_bytes, s->scan_root_bytes,
+                                s->scan_threads, s->scan_ns};
+    for (int i = 0; i < 5; i++)
+        put64(c, totals[i]);
+    put32(c, (uint32_t)((leaks_size(s) - 6 - 44) / 36));
+    for (size_t i = 0; i < s->n_sites; i++) {
+        const ls_site_t *st = &s->sites[i];
+        if (st->direct_count + st->indirect_count == 0)
+            continue;
+        put32(c, st->id);
+        put64(c, st->direct_bytes);
+        put64(c, st->direct_count);
+        put64(c, st->indirect_bytes);
+        put64(c, st->indirect_count);
+    }
+    end_record(c, r);
+}
+
 /* Encodes into a malloc'd buffer; the caller has validated. */
 static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *edges, size_t *lenp)
 {
@@ -145,12 +177,13 @@ static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *e
     size += 6 + 4 + 8 * n_edges;
     for (size_t i = 0; i < s->n_sites; i++)
         size += 6 + 48 + 8 * (size_t)s->sites[i].nframes + 18 * (size_t)s->sites[i].nage;
+    size += leaks_size(s);
     size += 6 + 16; /* END */
 
     uint8_t *buf = ls_xmalloc(size);
     cur_t c = {buf};
     putbytes(&c, "LSCOPE\r\n", 8);
-    put32(&c, LS_FORMAT_VERSION);
+    put32(&c, s->has_scan ? LS_FORMAT_VERSION : 1); /* version 1 files stay as they were */
     put32(&c, 0);
 
     uint8_t *r = begin_record(&c, 1);
@@ -207,6 +240,8 @@ static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *e
         }
         end_record(&c, r);
     }
+
+    put_leaks(&c, s);
 
     /* END: the checksum covers every byte before this record's tag. */
     uint64_t h = ls_cksum(buf, (size_t)(c.p - buf));

@@ -20,6 +20,7 @@
 
 #include "engine.h"
 #include "modules.h"
+#include "scan.h"
 #include "sites.h"
 #include "writer.h"
 #include "unwind.h"
@@ -222,6 +223,7 @@ void ls_config_from_env(ls_config_t *cfg, char *const *envp)
     }
     if (absolutise(cfg->out_dir, sizeof cfg->out_dir, dir) != 0)
         memcpy(cfg->out_dir, dir, strlen(dir) + 1);
+    ls_scan_configure(envp); /* issue 13: LEAKSCOPE_SCAN */
 }
 
 /* ---- lifecycle ----------------------------------------------------------------- */
@@ -555,6 +557,7 @@ void ls_engine_at_exit(void)
     if (ls_guard)
         return;
     ls_guard++;
+    ls_scan_arm_exit(); /* issue 13: this exit snapshot scans (an _exit's would not) */
     ls_snapshot_exit();
     ls_engine_drain_deferred();
     ls_guard--;
