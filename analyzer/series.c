@@ -199,6 +199,19 @@ static void prefetch_done(prefetch_t *pf, size_t j)
     pthread_mutex_unlock(&pf->mu);
 }
 
+/* Issue 13: a snapshot with a scan replaces the figures of an earlier one. */
+static void fold_scan_totals(ls_proc_series_t *p, const ls_snapshot_t *snap, size_t j)
+{
+    p->has_scan = 1;
+    p->scan_snapshot = j;
+    p->scan_blocks = snap->scan_blocks;
+    p->scan_heap_bytes = snap->scan_heap_bytes;
+    p->scan_ns = snap->scan_ns;
+    for (size_t k = 0; k < p->n_sites; k++)
+        p->sites[k].direct_bytes = p->sites[k].direct_count = p->sites[k].indirect_bytes =
+            p->sites[k].indirect_count = 0;
+}
+
 static int load_process(const ls_process_t *pr, ls_symbolizer_t *sym, ls_proc_series_t *p, char *err, size_t errlen)
 {
     size_t n = pr->n_paths;
@@ -265,6 +278,8 @@ static int load_process(const ls_process_t *pr, ls_symbolizer_t *sym, ls_proc_se
             fill_edges(p->edges_prev, &p->n_buckets_prev, &snap);
         if (j + 1 == n)
             fill_edges(p->edges_last, &p->n_buckets_last, &snap);
+        if (snap.has_scan)
+            fold_scan_totals(p, &snap, j);
         for (size_t i = 0; i < snap.n_sites; i++) {
             const ls_site_t *st = &snap.sites[i];
             size_t slot, k;
@@ -299,6 +314,12 @@ static int load_process(const ls_process_t *pr, ls_symbolizer_t *sym, ls_proc_se
             s->alloc_count = st->alloc_count;
             s->alloc_bytes = st->alloc_bytes;
             s->free_count = st->free_count;
+            if (snap.has_scan) { /* issue 13 */
+                s->direct_bytes = st->direct_bytes;
+                s->direct_count = st->direct_count;
+                s->indirect_bytes = st->indirect_bytes;
+                s->indirect_count = st->indirect_count;
+            }
             if (j + 2 == n)
                 fill_ages(s->age_prev, st);
             if (j + 1 == n)
