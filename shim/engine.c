@@ -557,7 +557,8 @@ void ls_engine_at_exit(void)
     if (ls_guard)
         return;
     ls_guard++;
-    ls_scan_arm_exit(); /* issue 13: this exit snapshot scans (an _exit's would not) */
+    LS_SCAN_NOTE_ENTRY(); /* issue 13: this exit snapshot scans (an _exit's would not) */
+    ls_scan_arm_exit();
     ls_snapshot_exit();
     ls_engine_drain_deferred();
     ls_guard--;

@@ -76,6 +76,7 @@ static struct {
     int oom;
 } S;
 
+__thread ls_scan_entry_t ls_scan_entry __attribute__((tls_model("initial-exec")));
 static int scan_at_exit = 1;
 static int exit_armed;
 static void (*tls_static_info)(size_t *, size_t *);
@@ -465,6 +466,10 @@ static void mark_roots(const ls_world_t *w, uintptr_t own_sp, uint64_t *threads)
     }
     uintptr_t tp;
     __asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
+    if (ls_scan_entry.sp && ls_scan_entry.sp > own_sp) { /* the program's part only */
+        mark_words((uintptr_t)ls_scan_entry.regs, (uintptr_t)(ls_scan_entry.regs + 6));
+        own_sp = ls_scan_entry.sp + RED_ZONE;
+    }
     mark_stack(own_sp);
     mark_tls(tp);
     ++*threads;
@@ -578,6 +583,7 @@ LS_NOINLINE int ls_scan_run(ls_scan_t *out)
     dl_iterate_phdr(module_cb, NULL);
     int err = scan_frozen(out, (uintptr_t)&marker);
     release_scratch();
+    ls_scan_entry.sp = 0;
     out->duration_ns = mono_ns() - t0;
     if (err) {
         static int said;

@@ -32,6 +32,28 @@ typedef struct {
     uint64_t duration_ns;       /* wall time of the scan, threads stopped */
 } ls_scan_t;
 
+/* Where the program's part of the scanning thread's stack begins: the entry points
+ * (exit path, API) note their frame and the callee-saved registers on entry, so the
+ * shim's own frames — stale words of the program's earlier calls among them — are
+ * not read as roots. Without a note the scan starts at its own frame. */
+typedef struct {
+    uintptr_t sp;
+    uintptr_t regs[6];
+} ls_scan_entry_t;
+LS_HIDDEN extern __thread ls_scan_entry_t ls_scan_entry __attribute__((tls_model("initial-exec")));
+#if defined(__x86_64__)
+#define LS_SCAN_NOTE_ENTRY()                                                                       \
+    do {                                                                                           \
+        __asm__ volatile("mov %%rbx, 0(%0)\n\tmov %%rbp, 8(%0)\n\tmov %%r12, 16(%0)\n\t"            \
+                         "mov %%r13, 24(%0)\n\tmov %%r14, 32(%0)\n\tmov %%r15, 40(%0)"             \
+                         ::"r"(ls_scan_entry.regs) : "memory");                                     \
+        /* the callee-saved registers this function pushed lie just below its frame */         \
+        ls_scan_entry.sp = (uintptr_t)__builtin_frame_address(0) - 48;                             \
+    } while (0)
+#else
+#define LS_SCAN_NOTE_ENTRY() ((void)0)
+#endif
+
 /* Read LEAKSCOPE_SCAN from the environment (one stderr line for a bad value). */
 LS_HIDDEN void ls_scan_configure(char *const *envp);
 /* The exit path says the coming "exit" snapshot is the real one (not an _exit). */
