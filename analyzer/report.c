@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lost.h"
 #include "util.h"
 
 const char *ls_site_label(const ls_site_result_t *r, char *buf, size_t len)
@@ -146,6 +147,32 @@ static void evaluate(ls_analysis_t *a, size_t pi)
     }
 }
 
+/* Issue 13: the exit snapshot's scan under the policy's `unreachable` rule — every site
+ * with direct leaks is named; they fail the gate when the process's direct-leak bytes pass
+ * max_direct_leak_bytes under `unreachable: fail`, else they are warnings. */
+static void evaluate_unreachable(ls_analysis_t *a, size_t pi)
+{
+    const ls_policy_t *pol = a->policy;
+    ls_proc_result_t *r = &a->procs[pi];
+    if (!r->p->has_scan || pol->unreachable == LS_UNREACHABLE_OFF)
+        return;
+    double total = ls_lost_direct_bytes(r);
+    int fails = pol->unreachable == LS_UNREACHABLE_FAIL && total > pol->max_direct_leak_bytes;
+    char lab[512], b1[32], b2[32];
+    for (size_t i = 0; i < r->n_sites; i++) {
+        ls_site_result_t *s = &r->sites[i];
+        if (s->sup || !s->s->direct_count)
+            continue;
+        add_violation(a, pi, s, "unreachable",
+                      "%s: direct leak of %llu byte(s) in %llu object(s) at exit (%s in all, allowed %s)",
+                      ls_site_label(s, lab, sizeof lab), (unsigned long long)s->s->direct_bytes,
+                      (unsigned long long)s->s->direct_count, sz(b1, sizeof b1, total),
+                      pol->unreachable == LS_UNREACHABLE_FAIL ? sz(b2, sizeof b2, pol->max_direct_leak_bytes) : "any (report)");
+        a->v[a->n_v - 1].warning = !fails;
+        s->violated |= fails;
+    }
+}
+
 static void recompute_fail(ls_analysis_t *a)
 {
     a->fail = 0;
@@ -178,6 +205,7 @@ static void analyse_process(ls_analysis_t *a, size_t pi)
         s->loc = ls_site_location(s->s);
         s->c = cls[i];
         s->index = i;
+        ls_lost_upgrade(p, s); /* issue 13: lost at exit and growing is a leak */
         s->live_bytes = p->n ? s->s->bytes[p->n - 1] : 0;
         s->live_count = p->n ? s->s->count[p->n - 1] : 0;
         s->bytes_per_snapshot = s->c.bytes_per_step * span;
@@ -203,6 +231,7 @@ static void analyse_process(ls_analysis_t *a, size_t pi)
     free(views);
     free(cls);
     evaluate(a, pi);
+    evaluate_unreachable(a, pi); /* issue 13 */
 }
 
 int ls_analyze(const char *dir, const ls_policy_t *policy, ls_analysis_t *a, char *err, size_t errlen)

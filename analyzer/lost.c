@@ -1,0 +1,137 @@
+/*
+ * lost.c — blocks lost at exit, as the reachability scan found them (lost.h). The text
+ * section follows LeakSanitizer's report: direct leaks first, then indirect ones, each
+ * largest first, "Direct leak of N byte(s) in M object(s) allocated from:" and the
+ * allocation trace (innermost first, from the caller of the allocation function), then a
+ * SUMMARY line.
+ */
+#include "lost.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void ls_lost_upgrade(const ls_proc_series_t *p, ls_site_result_t *s)
+{
+    const ls_site_series_t *ss = s->s;
+    if (!p->has_scan || ss->direct_count + ss->indirect_count == 0 || !(s->c.growth_bytes > 0))
+        return;
+    s->c.pattern = LS_PAT_LEAK;
+    s->c.trend = LS_TREND_INCREASING;
+    if (s->c.severity < LS_SEV_MEDIUM)
+        s->c.severity = LS_SEV_MEDIUM;
+    s->c.why = "lost at exit (unreachable) and grew over the run";
+}
+
+double ls_lost_direct_bytes(const ls_proc_result_t *r)
+{
+    double sum = 0;
+    for (size_t i = 0; i < r->n_sites; i++)
+        if (!r->sites[i].sup)
+            sum += (double)r->sites[i].s->direct_bytes;
+    return sum;
+}
+
+typedef struct {
+    const ls_site_result_t *site;
+    int indirect;
+    uint64_t bytes, count;
+} entry_t;
+
+static int cmp_entry(const void *pa, const void *pb)
+{
+    const entry_t *a = pa, *b = pb;
+    if (a->indirect != b->indirect)
+        return a->indirect - b->indirect;
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    return (a->site->s->id > b->site->s->id) - (a->site->s->id < b->site->s->id);
+}
+
+/* The lost entries of a process (direct and indirect per site), sorted; *n set. */
+static entry_t *entries(const ls_proc_result_t *r, size_t *n, uint64_t *bytes, uint64_t *count)
+{
+    entry_t *e = ls_xcalloc(2 * r->n_sites + 1, sizeof *e);
+    *n = 0;
+    *bytes = *count = 0;
+    for (size_t i = 0; i < r->n_sites; i++) {
+        const ls_site_series_t *s = r->sites[i].s;
+        if (r->sites[i].sup)
+            continue;
+        if (s->direct_count)
+            e[(*n)++] = (entry_t){&r->sites[i], 0, s->direct_bytes, s->direct_count};
+        if (s->indirect_count)
+            e[(*n)++] = (entry_t){&r->sites[i], 1, s->indirect_bytes, s->indirect_count};
+        *bytes += s->direct_bytes + s->indirect_bytes;
+        *count += s->direct_count + s->indirect_count;
+    }
+    qsort(e, *n, sizeof *e, cmp_entry);
+    return e;
+}
+
+void ls_lost_text(FILE *f, const ls_proc_result_t *r)
+{
+    const ls_proc_series_t *p = r->p;
+    if (!p->has_scan)
+        return;
+    size_t n;
+    uint64_t bytes, count;
+    entry_t *e = entries(r, &n, &bytes, &count);
+    char b1[32];
+    fprintf(f, "\n  lost at exit (reachability scan of snapshot %zu: %llu blocks, %s, %.1f ms)%s\n",
+            p->scan_snapshot + 1, (unsigned long long)p->scan_blocks,
+            ls_format_size(b1, sizeof b1, (int64_t)p->scan_heap_bytes, 0), (double)p->scan_ns / 1e6,
+            n ? ":" : ": nothing lost");
+    for (size_t i = 0; i < n; i++) {
+        const ls_site_series_t *s = e[i].site->s;
+        fprintf(f, "\n  %s leak of %llu byte(s) in %llu object(s) allocated from:\n", e[i].indirect ? "Indirect" : "Direct",
+                (unsigned long long)e[i].bytes, (unsigned long long)e[i].count);
+        for (size_t k = 0; s->info && k < s->nframes; k++) {
+            const ls_frame_info_t *fi = &s->info[k];
+            fprintf(f, "      #%zu 0x%llx in %s", k, (unsigned long long)fi->addr, fi->function);
+            if (fi->file && strcmp(fi->file, "??") != 0)
+                fprintf(f, " %s:%d\n", fi->file, fi->line);
+            else
+                fprintf(f, " (%s)\n", fi->module);
+        }
+    }
+    if (n)
+        fprintf(f, "\n  SUMMARY: %llu byte(s) leaked in %llu allocation(s).\n", (unsigned long long)bytes,
+                (unsigned long long)count);
+    free(e);
+}
+
+void ls_lost_html(FILE *f, const ls_proc_result_t *r)
+{
+    const ls_proc_series_t *p = r->p;
+    if (!p->has_scan)
+        return;
+    size_t n;
+    uint64_t bytes, count;
+    entry_t *e = entries(r, &n, &bytes, &count);
+    fprintf(f, "<h3>Lost at exit</h3>\n<p class=\"facts\">reachability scan: %llu blocks; ",
+            (unsigned long long)p->scan_blocks);
+    if (!n)
+        fputs("nothing lost</p>\n", f);
+    else
+        fprintf(f, "%llu byte(s) leaked in %llu allocation(s)</p>\n", (unsigned long long)bytes,
+                (unsigned long long)count);
+    for (size_t i = 0; i < n; i++) {
+        const ls_site_series_t *s = e[i].site->s;
+        fprintf(f, "<pre class=\"lost\">%s leak of %llu byte(s) in %llu object(s) allocated from:\n",
+                e[i].indirect ? "Indirect" : "Direct", (unsigned long long)e[i].bytes, (unsigned long long)e[i].count);
+        for (size_t k = 0; s->info && k < s->nframes; k++) {
+            const ls_frame_info_t *fi = &s->info[k];
+            fprintf(f, "    #%zu 0x%llx in ", k, (unsigned long long)fi->addr);
+            ls_markup_escape(f, fi->function);
+            fputc(' ', f);
+            ls_markup_escape(f, fi->file && strcmp(fi->file, "??") != 0 ? fi->file : fi->module);
+            if (fi->file && strcmp(fi->file, "??") != 0)
+                fprintf(f, ":%d", fi->line);
+            fputc('\n', f);
+        }
+        fputs("</pre>\n", f);
+    }
+    free(e);
+}
