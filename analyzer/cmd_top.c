@@ -29,6 +29,8 @@ static void usage(FILE *f, int nsnap)
     fputs("A SNAPSHOT may be a directory: it stands for the last snapshot in it.\n\n"
           "options:\n"
           "  --by lineno|function|file|traceback   how to group (default lineno)\n"
+          "  --sort size|direct|indirect   top only: order by live size (default) or by bytes\n"
+          "                    lost at exit (direct or indirect leaks: needs a snapshot with a scan)\n"
           "  --cumulative      count every frame of a trace, not only the allocating line\n"
           "                    (not with --by traceback)\n"
           "  --limit N         show the first N groups (default 10 for text, all for JSON;\n"
@@ -90,6 +92,7 @@ int ls_stats_command(int argc, char **argv, int nsnap)
     const char *cmd = nsnap == 1 ? "top" : "diff";
     const char *args[2] = {NULL, NULL};
     int nargs = 0, cumulative = 0, json = 0, limit_set = 0, only_args = 0;
+    int sort_lost = -1; /* issue 13: --sort direct (0) | indirect (1); -1 size */
     ls_key_type_t key = LS_BY_LINENO;
     uint64_t limit = 0, pid = 0;
 
@@ -118,7 +121,7 @@ int ls_stats_command(int argc, char **argv, int nsnap)
             cumulative = 1;
             continue;
         }
-        if (!IS("--by") && !IS("--limit") && !IS("--pid") && !IS("--format"))
+        if (!IS("--by") && !IS("--limit") && !IS("--pid") && !IS("--format") && !(IS("--sort") && nsnap == 1))
             return ls_error("%s: unknown option '%.*s' (try 'leakscope %s --help')", cmd, (int)nlen, a, cmd);
         const char *v = opt_value(argc, argv, &i, eq);
         if (!v)
@@ -130,6 +133,10 @@ int ls_stats_command(int argc, char **argv, int nsnap)
             if (ls_parse_u64(v, &limit) < 0)
                 return ls_error("%s: --limit: '%s' is not a non-negative number", cmd, v);
             limit_set = 1;
+        } else if (IS("--sort")) {
+            if (strcmp(v, "size") && strcmp(v, "direct") && strcmp(v, "indirect"))
+                return ls_error("%s: --sort: '%s' is not size, direct or indirect", cmd, v);
+            sort_lost = !strcmp(v, "size") ? -1 : !strcmp(v, "indirect");
         } else if (IS("--pid")) {
             if (ls_parse_u64(v, &pid) < 0 || pid == 0)
                 return ls_error("%s: --pid: '%s' is not a process id", cmd, v);
@@ -172,6 +179,13 @@ int ls_stats_command(int argc, char **argv, int nsnap)
     ls_stats_t st;
     int r = nsnap == 1 ? ls_statistics(&snaps[0], key, cumulative, &st, err, sizeof err)
                        : ls_compare_to(&snaps[0], &snaps[1], key, cumulative, &st, err, sizeof err);
+    if (r == 0 && sort_lost >= 0 && !snaps[0].has_scan) {
+        snprintf(err, sizeof err, "top: --sort %s: %s carries no reachability scan (an exit snapshot with "
+                 "LEAKSCOPE_SCAN=1, or one labelled \"scan\", does)", sort_lost ? "indirect" : "direct", snaps[0].path);
+        ls_stats_free(&st);
+        r = -1;
+    } else if (r == 0 && sort_lost >= 0)
+        ls_stats_sort_lost(&st, sort_lost);
     if (r == 0) {
         if (json) {
             ls_stats_print_json(stdout, &st, key, nsnap == 2, (size_t)limit);
