@@ -15,7 +15,10 @@
 void ls_lost_upgrade(const ls_proc_series_t *p, ls_site_result_t *s)
 {
     const ls_site_series_t *ss = s->s;
-    if (!p->has_scan || ss->direct_count + ss->indirect_count == 0 || !(s->c.growth_bytes > 0))
+    /* "Grows": the classifier sees it still growing (not a warm-up that levelled off). */
+    int growing = s->c.trend == LS_TREND_INCREASING &&
+                  (s->c.pattern == LS_PAT_LEAK || s->c.pattern == LS_PAT_INCONCLUSIVE) && s->c.growth_bytes > 0;
+    if (!p->has_scan || ss->direct_count + ss->indirect_count == 0 || !growing)
         return;
     s->c.pattern = LS_PAT_LEAK;
     s->c.trend = LS_TREND_INCREASING;

@@ -10,8 +10,9 @@
 
 #include "report.h"
 
-/* A site with blocks lost at exit whose live bytes grew over the run is a `leak`
- * (trend increasing, severity at least medium). No change without a scan. */
+/* A site with blocks lost at exit that the classifier sees growing (pattern leak or
+ * inconclusive, trend increasing: not a warm-up that levelled off) is a `leak` with
+ * severity at least medium, however short the series. No change without a scan. */
 void ls_lost_upgrade(const ls_proc_series_t *p, ls_site_result_t *s);
 
 /* Bytes of direct leaks in the process, suppressed sites left out. */
