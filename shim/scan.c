@@ -26,6 +26,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -542,6 +544,12 @@ static int scan_frozen(ls_scan_t *out, uintptr_t own_sp)
     }
     ls_ptr_foreach_locked(collect_cb, NULL);
     int err = sort_blocks() != 0 ? ENOMEM : 0;
+    /* No signal handler runs on this thread while the others are stopped: one that
+     * allocates would wait for an allocator lock a stopped thread may hold. Signals stay
+     * pending and are delivered when the mask is restored. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     ls_world_t *w = err ? NULL : ls_world_stop(&err);
     if (w) {
         if (load_maps() != 0)
@@ -553,6 +561,7 @@ static int scan_frozen(ls_scan_t *out, uintptr_t own_sp)
         }
         ls_world_resume(w);
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     ls_ptr_unlock_all();
     if (!err)
         tally(out);

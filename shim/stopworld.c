@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,6 +64,20 @@ static void wait_change(atomic_int *word, int from)
 {
     while (atomic_load(word) == from)
         futex_wait(word, from);
+}
+
+/* The caller's wait for the tracer: as wait_change, but gives up (returns -1) when the
+ * tracer is gone (killed: SIGKILL cannot be blocked), so the program never hangs on it. */
+static int wait_tracer(ls_world_t *w, int from)
+{
+    struct timespec tick = {0, 100 * 1000 * 1000};
+    while (atomic_load(&w->phase) == from) {
+        RAW(SYS_futex, &w->phase, FUTEX_WAIT_PRIVATE, from, &tick);
+        int st;
+        if (atomic_load(&w->phase) == from && RAW(SYS_wait4, w->tracer_tid, &st, __WALL | WNOHANG, 0) != 0)
+            return -1; /* reaped now (it died), or not ours to wait for any more */
+    }
+    return 0;
 }
 
 /* "/proc/<pid>/task" or "/proc/<pid>/task/<tid>/stat" without snprintf. */
@@ -229,10 +245,22 @@ ls_world_t *ls_world_stop(int *err)
     if (dumpable != 1)
         RAW(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0);
     char *stack_top = (char *)(((uintptr_t)w + bytes) & ~(uintptr_t)15);
+    /* The tracer starts with every signal blocked (a terminal's SIGINT reaches its process
+     * group, the tracer included; it must not die with the threads stopped). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     int pid = clone(tracer_main, stack_top, CLONE_VM | CLONE_UNTRACED, w);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = clone_errno;
     if (pid > 0) {
         w->tracer_tid = pid;
-        wait_change(&w->phase, 0);
+        if (wait_tracer(w, 0) != 0) { /* killed: its tracees were detached by the kernel */
+            *err = ECHILD;
+            ls_pages_free(w, bytes);
+            return NULL;
+        }
     }
     if (dumpable != 1 && dumpable >= 0)
         RAW(SYS_prctl, PR_SET_DUMPABLE, dumpable, 0, 0);
@@ -251,10 +279,11 @@ void ls_world_resume(ls_world_t *w)
 {
     atomic_store(&w->phase, 2);
     futex_wake(&w->phase);
-    wait_change(&w->phase, 2);
-    int st;
-    while (RAW(SYS_wait4, w->tracer_tid, &st, __WALL, 0) == -EINTR)
-        ;
+    if (wait_tracer(w, 2) == 0) {
+        int st;
+        while (RAW(SYS_wait4, w->tracer_tid, &st, __WALL, 0) == -EINTR)
+            ;
+    }
     ls_pages_free(w, sizeof(ls_world_t) + TRACER_STACK);
 }
 
