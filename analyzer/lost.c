@@ -73,6 +73,35 @@ static entry_t *entries(const ls_proc_result_t *r, size_t *n, uint64_t *bytes, u
     return e;
 }
 
+static void out_str(FILE *f, const char *s, int html)
+{
+    if (html)
+        ls_markup_escape(f, s);
+    else
+        fputs(s, f);
+}
+
+/* "Direct leak of N byte(s) in M object(s) allocated from:" and the trace, LSan's way:
+ * "#K 0xADDR in function file:line" (or "(module)" when the line is unknown). */
+static void entry_print(FILE *f, const entry_t *e, const char *indent, int html)
+{
+    const ls_site_series_t *s = e->site->s;
+    fprintf(f, "%s%s leak of %llu byte(s) in %llu object(s) allocated from:\n", indent,
+            e->indirect ? "Indirect" : "Direct", (unsigned long long)e->bytes, (unsigned long long)e->count);
+    for (size_t k = 0; s->info && k < s->nframes; k++) {
+        const ls_frame_info_t *fi = &s->info[k];
+        int known = fi->file && strcmp(fi->file, "??") != 0;
+        fprintf(f, "%s    #%zu 0x%llx in ", indent, k, (unsigned long long)fi->addr);
+        out_str(f, fi->function, html);
+        fputs(known ? " " : " (", f);
+        out_str(f, known ? fi->file : fi->module, html);
+        if (known)
+            fprintf(f, ":%d\n", fi->line);
+        else
+            fputs(")\n", f);
+    }
+}
+
 void ls_lost_text(FILE *f, const ls_proc_result_t *r)
 {
     const ls_proc_series_t *p = r->p;
@@ -87,17 +116,8 @@ void ls_lost_text(FILE *f, const ls_proc_result_t *r)
             ls_format_size(b1, sizeof b1, (int64_t)p->scan_heap_bytes, 0), (double)p->scan_ns / 1e6,
             n ? ":" : ": nothing lost");
     for (size_t i = 0; i < n; i++) {
-        const ls_site_series_t *s = e[i].site->s;
-        fprintf(f, "\n  %s leak of %llu byte(s) in %llu object(s) allocated from:\n", e[i].indirect ? "Indirect" : "Direct",
-                (unsigned long long)e[i].bytes, (unsigned long long)e[i].count);
-        for (size_t k = 0; s->info && k < s->nframes; k++) {
-            const ls_frame_info_t *fi = &s->info[k];
-            fprintf(f, "      #%zu 0x%llx in %s", k, (unsigned long long)fi->addr, fi->function);
-            if (fi->file && strcmp(fi->file, "??") != 0)
-                fprintf(f, " %s:%d\n", fi->file, fi->line);
-            else
-                fprintf(f, " (%s)\n", fi->module);
-        }
+        fputc('\n', f);
+        entry_print(f, &e[i], "  ", 0);
     }
     if (n)
         fprintf(f, "\n  SUMMARY: %llu byte(s) leaked in %llu allocation(s).\n", (unsigned long long)bytes,
@@ -121,19 +141,8 @@ void ls_lost_html(FILE *f, const ls_proc_result_t *r)
         fprintf(f, "%llu byte(s) leaked in %llu allocation(s)</p>\n", (unsigned long long)bytes,
                 (unsigned long long)count);
     for (size_t i = 0; i < n; i++) {
-        const ls_site_series_t *s = e[i].site->s;
-        fprintf(f, "<pre class=\"lost\">%s leak of %llu byte(s) in %llu object(s) allocated from:\n",
-                e[i].indirect ? "Indirect" : "Direct", (unsigned long long)e[i].bytes, (unsigned long long)e[i].count);
-        for (size_t k = 0; s->info && k < s->nframes; k++) {
-            const ls_frame_info_t *fi = &s->info[k];
-            fprintf(f, "    #%zu 0x%llx in ", k, (unsigned long long)fi->addr);
-            ls_markup_escape(f, fi->function);
-            fputc(' ', f);
-            ls_markup_escape(f, fi->file && strcmp(fi->file, "??") != 0 ? fi->file : fi->module);
-            if (fi->file && strcmp(fi->file, "??") != 0)
-                fprintf(f, ":%d", fi->line);
-            fputc('\n', f);
-        }
+        fputs("<pre class=\"lost\">", f);
+        entry_print(f, &e[i], "", 1);
         fputs("</pre>\n", f);
     }
     free(e);
