@@ -39,6 +39,10 @@
 #include "sites.h"
 #include "stopworld.h"
 
+/* The scan reads memory it does not own (stacks, other threads' data, redzones of a
+ * sanitizer build) on purpose, as LeakSanitizer's own scanner does. */
+#define LS_SCAN_READER __attribute__((no_sanitize("address", "thread")))
+
 enum { B_REACH = 1, B_INDIRECT = 2, B_CHECKED = 4, B_UNREADABLE = 8 };
 
 typedef struct {
@@ -342,7 +346,7 @@ static void push(uint32_t i)
 
 /* Mark what the aligned words of [lo, hi) point to as reachable (readable memory only:
  * the caller checked). */
-static void mark_words(uintptr_t lo, uintptr_t hi)
+LS_SCAN_READER static void mark_words(uintptr_t lo, uintptr_t hi)
 {
     for (uintptr_t a = (lo + 7) & ~(uintptr_t)7; a + 8 <= hi; a += 8) {
         ptrdiff_t i = block_of(*(const uintptr_t *)a);
@@ -404,7 +408,7 @@ static void propagate(void)
 
 /* glibc's main arena: find the word pointing to the top chunk (which ends at the
  * program break) in libc's data, and exclude fastbinsY[10] .. bins[254] around it. */
-static void find_main_arena(void)
+LS_SCAN_READER static void find_main_arena(void)
 {
     uintptr_t brk_end = (uintptr_t)syscall(SYS_brk, 0);
     const map_t *heap = NULL;
@@ -487,7 +491,7 @@ static void mark_roots(const ls_world_t *w, uintptr_t own_sp, uint64_t *threads)
 }
 
 /* Unreachable blocks pointed to by another unreachable block are indirect leaks. */
-static void mark_indirect(void)
+LS_SCAN_READER static void mark_indirect(void)
 {
     for (size_t i = 0; i < S.n; i++) {
         block_t *b = &S.blocks[i];
