@@ -198,8 +198,9 @@ static int attach_pass(ls_world_t *w)
                 tid = tid * 10 + (*c - '0');
             if (tid <= 0 || tid == w->caller_tid || known(w, tid))
                 continue;
+            int before = w->n;
             err = attach_one(w, tid);
-            added++;
+            added += w->n > before; /* a gone or zombie thread is not new: the passes end */
         }
     }
     RAW(SYS_close, fd, 0, 0, 0);
