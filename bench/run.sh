@@ -6,6 +6,7 @@
 #   2. memory per live allocation; output size vs heaptrack's file, at 2M and 8M pairs.
 #   3. the simulator: run time and per-step control latency p99 with and without the shim.
 #   4. `leakscope report` over 1,000 snapshots of 10,000 sites (bench/report_speed.sh).
+#   5. the reachability scan per GiB of live heap, next to LeakSanitizer (bench/scan_speed.sh).
 # Each timing is the median of REPS runs (default 5), the variants interleaved.
 set -u
 cd "$(dirname "$0")/.."
@@ -108,3 +109,6 @@ if [ -x bench/report_speed.sh ]; then
     echo "== leakscope report over a long series"
     LS_BUILD=$PWD/$B bench/report_speed.sh
 fi
+
+# 5. the reachability scan at exit per GiB of live heap, next to LeakSanitizer's (issue 13)
+[ -x bench/scan_speed.sh ] && BUILD=$B bench/scan_speed.sh

@@ -18,7 +18,8 @@
 /* ---- preamble: magic, u32 version, u32 flags (0) --------------------------------- */
 #define LS_FMT_MAGIC "LSCOPE\r\n"
 #define LS_FMT_MAGIC_LEN 8
-#define LS_FMT_VERSION 1 /* a reader rejects a larger version */
+#define LS_FMT_VERSION 2     /* a reader rejects a larger version; 2 added LEAKS */
+#define LS_FMT_VERSION_MIN 1 /* the oldest version still read (no LEAKS record) */
 #define LS_FMT_PREAMBLE_LEN (LS_FMT_MAGIC_LEN + 4 + 4)
 
 /* ---- records: u16 tag, u32 payload length, payload ------------------------------- */
@@ -27,6 +28,7 @@
 #define LS_TAG_MODULE 2
 #define LS_TAG_AGE_EDGES 3
 #define LS_TAG_SITE 4
+#define LS_TAG_LEAKS 5 /* version 2: the reachability scan at exit (docs/scan.md) */
 #define LS_TAG_END 0xFFFF
 
 /* HEADER: 18 u64 fields, then three strings (label, prog, exe), each u16 length + bytes. */
@@ -49,6 +51,12 @@
 #define LS_FMT_FRAME_LEN 8
 #define LS_FMT_MAX_FRAMES 128
 #define LS_FMT_AGE_ENTRY_LEN (2 + 8 + 8)
+/* LEAKS (at most one, after the SITE records): u64 blocks scanned, heap bytes, root bytes,
+ * threads, scan time in ns; u32 n; n entries of u32 site id, u64 direct bytes, direct count,
+ * indirect bytes, indirect count. */
+#define LS_FMT_LEAKS_TOTALS 5
+#define LS_FMT_LEAKS_FIXED (LS_FMT_LEAKS_TOTALS * 8 + 4)
+#define LS_FMT_LEAKS_ENTRY_LEN (4 + 4 * 8)
 /* END: u64 n_sites, u64 checksum of every byte before END's tag. */
 #define LS_FMT_END_LEN (8 + 8)
 /* HEADER state_flags bits. */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "scan.h"
 #include "writer.h"
 
 /* Declared here rather than by including leakscope.h, whose static inline wrappers
@@ -20,6 +21,7 @@ LS_EXPORT void leakscope_shim_reset_peak(void);
 
 LS_EXPORT void leakscope_shim_snapshot(const char *label)
 {
+    LS_SCAN_NOTE_ENTRY(); /* issue 13: a "scan" snapshot's roots start at the caller */
     int saved = errno;
     if (atomic_load(&ls_state) == LS_UNINIT)
         ls_engine_init();

@@ -56,6 +56,7 @@
 #include "engine.h"
 #include "modules.h"
 #include "procfs.h"
+#include "scan.h"
 #include "sites.h"
 #include "writer.h"
 #include "unwind.h"
@@ -287,6 +288,7 @@ void ls_config_from_env(ls_config_t *cfg, char *const *envp)
     }
     if (absolutise(cfg->out_dir, sizeof cfg->out_dir, dir) != 0)
         memcpy(cfg->out_dir, dir, strlen(dir) + 1);
+    ls_scan_configure(envp); /* issue 13: LEAKSCOPE_SCAN */
 }
 
 /* ---- lifecycle ----------------------------------------------------------------- */
@@ -632,7 +634,10 @@ static void on_fork_child(void)
 
 /* ---- exit ---------------------------------------------------------------------- */
 
-void ls_engine_at_exit(void)
+/* The exit snapshot; `may_scan`: it may carry the reachability scan. An _exit's may not:
+ * a forked child that _exits has only the forking thread, so blocks that only the parent's
+ * other threads referenced would read as lost (LeakSanitizer, too, scans only at exit()). */
+static void at_exit(int may_scan)
 {
     ls_log_flush_held(); /* a line the snapshot thread could not say itself */
     if (atomic_load(&ls_state) != LS_READY)
@@ -643,9 +648,18 @@ void ls_engine_at_exit(void)
     if (ls_guard)
         return;
     ls_guard++;
+    if (may_scan) {
+        LS_SCAN_NOTE_ENTRY(); /* issue 13: the scan's roots on this stack start here */
+        ls_scan_arm_exit();
+    }
     ls_snapshot_exit();
     ls_engine_drain_deferred();
     ls_guard--;
+}
+
+void ls_engine_at_exit(void)
+{
+    at_exit(1);
 }
 
 /* A vfork child (or a clone sharing memory, as posix_spawn makes) that calls _exit runs
@@ -655,5 +669,5 @@ void ls_engine_at_exit(void)
 void ls_engine_at_immediate_exit(void)
 {
     if (raw_getpid() == own_pid)
-        ls_engine_at_exit();
+        at_exit(0);
 }

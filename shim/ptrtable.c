@@ -158,6 +158,14 @@ void ls_ptr_foreach(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx)
     }
 }
 
+void ls_ptr_foreach_locked(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx)
+{
+    for (unsigned k = 0; k < LS_PTR_SHARDS; k++)
+        for (uint64_t i = 0; i <= shards[k].mask && shards[k].slots; i++)
+            if (shards[k].slots[i].ptr)
+                fn(&shards[k].slots[i], ctx);
+}
+
 uint64_t ls_ptr_count(void)
 {
     uint64_t n = 0;

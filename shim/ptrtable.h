@@ -36,6 +36,9 @@ LS_HIDDEN int ls_ptr_remove(uintptr_t p, ls_ptr_entry_t *out);
  * not allocate or take shard locks. */
 LS_HIDDEN void ls_ptr_foreach(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx);
 
+/* The same, for a caller that holds every shard lock (ls_ptr_lock_all): the scan. */
+LS_HIDDEN void ls_ptr_foreach_locked(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx);
+
 /* Number of live entries. */
 LS_HIDDEN uint64_t ls_ptr_count(void);
 

@@ -26,6 +26,7 @@
 #include "engine.h"
 #include "modules.h"
 #include "ptrtable.h"
+#include "scan.h"
 #include "sites.h"
 #include "writer.h"
 
@@ -230,10 +231,37 @@ static uint64_t rss_bytes(void)
 
 static uint64_t start_mono;
 
+/* LEAKS record (docs/format.md): the scan's totals, then the sites with lost blocks. */
+static void write_leaks(writer_t *w, const ls_scan_t *scan)
+{
+    uint32_t n = 0;
+    for (uint32_t id = 0; id < scan->n_sites; id++)
+        n += scan->per_site[id].direct_count + scan->per_site[id].indirect_count != 0;
+    w_record(w, LS_TAG_LEAKS, LS_FMT_LEAKS_FIXED + (uint64_t)LS_FMT_LEAKS_ENTRY_LEN * n);
+    w_u64(w, scan->blocks);
+    w_u64(w, scan->heap_bytes);
+    w_u64(w, scan->root_bytes);
+    w_u64(w, scan->threads);
+    w_u64(w, scan->duration_ns);
+    w_u32(w, n);
+    for (uint32_t id = 0; id < scan->n_sites; id++) {
+        const ls_leak_figures_t *f = &scan->per_site[id];
+        if (f->direct_count + f->indirect_count == 0)
+            continue;
+        w_u32(w, id);
+        w_u64(w, f->direct_bytes);
+        w_u64(w, f->direct_count);
+        w_u64(w, f->indirect_bytes);
+        w_u64(w, f->indirect_count);
+    }
+}
+
 /* Write the snapshot body to out.fd. Called with snapshot_lock held. */
 static void write_body(const char *label, uint64_t this_seq)
 {
     writer_t *w = &out;
+    ls_scan_t scan; /* issue 13: the scan runs first, while nothing else holds the tables */
+    int scanned = ls_scan_wanted(label) && ls_scan_run(&scan) == 0;
     ls_cksum_init(&w->sum);
     w->used = 0;
     w->error = 0;
@@ -252,6 +280,8 @@ static void write_body(const char *label, uint64_t this_seq)
     a.live = ls_pages_alloc(live_sz);
     a.age = a.n_sites <= 262144 ? ls_pages_alloc(age_sz) : NULL;
     if (!a.live) {
+        if (scanned)
+            ls_scan_free(&scan);
         w->error = ENOMEM;
         ls_pages_free(a.age, age_sz);
         return;
@@ -262,6 +292,8 @@ static void write_body(const char *label, uint64_t this_seq)
     size_t tot_sz = ((size_t)a.n_sites + 1) * sizeof(ls_site_counters_t);
     ls_site_counters_t *tot = ls_pages_alloc(tot_sz);
     if (!tot) {
+        if (scanned)
+            ls_scan_free(&scan);
         w->error = ENOMEM;
         ls_pages_free(a.live, live_sz);
         ls_pages_free(a.age, age_sz);
@@ -362,6 +394,11 @@ static void write_body(const char *label, uint64_t this_seq)
             w_u64(w, age[b].bytes);
             w_u64(w, age[b].count);
         }
+    }
+
+    if (scanned) { /* issue 13 */
+        write_leaks(w, &scan);
+        ls_scan_free(&scan);
     }
 
     /* END */

@@ -17,16 +17,25 @@
 
 #define TEXT_DEFAULT_LIMIT 10 /* tracemalloc's documented example prints the top 10 */
 
-enum { OPT_BY, OPT_CUMULATIVE, OPT_LIMIT, OPT_PID, OPT_FORMAT };
-static const ls_option_t stats_opts[] = {
-    [OPT_BY] = {"by", 0, "lineno|function|file|traceback", "how to group (default lineno)"},
-    [OPT_CUMULATIVE] = {"cumulative", 0, NULL, "count every frame of a trace, not only the allocating line\n"
-                                               "(not with --by traceback)"},
-    [OPT_LIMIT] = {"limit", 0, "N", "show the first N groups (default 10 for text, all for JSON;\n"
-                                    "0 shows all)"},
-    [OPT_PID] = {"pid", 0, "N", "in a directory, use the snapshots of process N (default: the\n"
-                                "process that started first); refused with snapshot files"},
-    [OPT_FORMAT] = {"format", 0, "text|json", "output format (default text)"},
+enum { OPT_BY, OPT_CUMULATIVE, OPT_LIMIT, OPT_PID, OPT_FORMAT, OPT_SORT };
+/* The options top and diff share; top adds --sort (lost bytes belong to one snapshot). */
+#define STATS_OPTS                                                                                              \
+    [OPT_BY] = {"by", 0, "lineno|function|file|traceback", "how to group (default lineno)"},                      \
+    [OPT_CUMULATIVE] = {"cumulative", 0, NULL, "count every frame of a trace, not only the allocating line\n"      \
+                                               "(not with --by traceback)"},                                    \
+    [OPT_LIMIT] = {"limit", 0, "N", "show the first N groups (default 10 for text, all for JSON;\n"               \
+                                    "0 shows all)"},                                                            \
+    [OPT_PID] = {"pid", 0, "N", "in a directory, use the snapshots of process N (default: the\n"                 \
+                                "process that started first); refused with snapshot files"},                    \
+    [OPT_FORMAT] = {"format", 0, "text|json", "output format (default text)"}
+static const ls_option_t top_opts[] = {
+    STATS_OPTS,
+    [OPT_SORT] = {"sort", 0, "size|direct|indirect", "order by live size (default) or by the bytes lost at exit\n"
+                                                     "(direct or indirect leaks: needs a snapshot with a scan)"},
+    {NULL, 0, NULL, NULL}, /* ends the table */
+};
+static const ls_option_t diff_opts[] = {
+    STATS_OPTS,
     {NULL, 0, NULL, NULL}, /* ends the table */
 };
 
@@ -34,7 +43,7 @@ const ls_command_spec_t ls_top_spec = {
     "top", "SNAPSHOT",
     "Live memory of one snapshot grouped by allocation site, largest first.\n"
     "A SNAPSHOT may be a directory: it stands for the last snapshot in it.\n",
-    stats_opts, 1, 1, 0,
+    top_opts, 1, 1, 0,
 };
 
 const ls_command_spec_t ls_diff_spec = {
@@ -42,12 +51,13 @@ const ls_command_spec_t ls_diff_spec = {
     "Change of live memory between two snapshots, per allocation site, largest change\n"
     "first (tracemalloc's compare_to: by |size_diff|, size, |count_diff|, count).\n"
     "A snapshot may be a directory: it stands for the last snapshot in it.\n",
-    stats_opts, 2, 2, 0,
+    diff_opts, 2, 2, 0,
 };
 
 typedef struct {
     const char *cmd;
     int cumulative, json, limit_set;
+    int sort_lost; /* --sort direct (0) | indirect (1); -1: by size */
     ls_key_type_t key;
     uint64_t limit, pid;
 } stats_args_t;
@@ -62,6 +72,11 @@ static int stats_option(void *ctx, int index, const char *v)
             return ls_error("%s: --by: unknown key '%s' (lineno, function, file or traceback)", cmd, v);
         break;
     case OPT_CUMULATIVE: o->cumulative = 1; break;
+    case OPT_SORT:
+        if (strcmp(v, "size") && strcmp(v, "direct") && strcmp(v, "indirect"))
+            return ls_error("%s: --sort: '%s' is not size, direct or indirect", cmd, v);
+        o->sort_lost = !strcmp(v, "size") ? -1 : !strcmp(v, "indirect");
+        break;
     case OPT_LIMIT:
         if (ls_parse_u64(v, &o->limit) < 0)
             return ls_error("%s: --limit: '%s' is not a non-negative number", cmd, v);
@@ -146,7 +161,7 @@ int ls_stats_command(int argc, char **argv, int nsnap)
 {
     const ls_command_spec_t *spec = nsnap == 1 ? &ls_top_spec : &ls_diff_spec;
     const char *cmd = spec->name;
-    stats_args_t o = {cmd, 0, 0, 0, LS_BY_LINENO, 0, 0};
+    stats_args_t o = {cmd, 0, 0, 0, -1, LS_BY_LINENO, 0, 0};
     int first, prc = ls_options_parse(spec, argc, argv, stats_option, &o, &first);
     if (prc)
         return prc == 1 ? LS_EXIT_OK : prc;
@@ -187,6 +202,13 @@ int ls_stats_command(int argc, char **argv, int nsnap)
     ls_stats_t st;
     int r = nsnap == 1 ? ls_statistics(&snaps[0], key, cumulative, &st, err, sizeof err)
                        : ls_compare_to(&snaps[0], &snaps[1], key, cumulative, &st, err, sizeof err);
+    if (r == 0 && o.sort_lost >= 0 && !snaps[0].has_scan) {
+        snprintf(err, sizeof err, "top: --sort %s: %s carries no reachability scan (an exit snapshot with "
+                 "LEAKSCOPE_SCAN=1, or one labelled \"scan\", does)", o.sort_lost ? "indirect" : "direct", snaps[0].path);
+        ls_stats_free(&st);
+        r = -1;
+    } else if (r == 0 && o.sort_lost >= 0)
+        ls_stats_sort_lost(&st, o.sort_lost);
     if (r == 0) {
         if (json) {
             ls_stats_print_json(stdout, &st, key, nsnap == 2, (size_t)limit);

@@ -260,6 +260,19 @@ static int next_snapshot(const ls_process_t *pr, prefetch_t *pf, size_t started,
     return 0;
 }
 
+/* A snapshot with a reachability scan (issue 13) replaces the figures of an earlier one. */
+static void fold_scan_totals(ls_proc_series_t *p, const ls_snapshot_t *snap, size_t j)
+{
+    p->has_scan = 1;
+    p->scan_snapshot = j;
+    p->scan_blocks = snap->scan_blocks;
+    p->scan_heap_bytes = snap->scan_heap_bytes;
+    p->scan_ns = snap->scan_ns;
+    for (size_t k = 0; k < p->n_sites; k++)
+        p->sites[k].direct_bytes = p->sites[k].direct_count = p->sites[k].indirect_bytes =
+            p->sites[k].indirect_count = 0;
+}
+
 /* The process-wide figures of snapshot j of n. */
 static void fold_header(ls_proc_series_t *p, const ls_snapshot_t *snap, size_t j, double *epoch)
 {
@@ -283,6 +296,8 @@ static void fold_header(ls_proc_series_t *p, const ls_snapshot_t *snap, size_t j
         fill_edges(p->edges_prev, &p->n_buckets_prev, snap);
     if (j + 1 == p->n)
         fill_edges(p->edges_last, &p->n_buckets_last, snap);
+    if (snap->has_scan)
+        fold_scan_totals(p, snap, j);
 }
 
 /* The series index of snapshot site `st` (of snapshot j) when it is not the i-th series:
@@ -325,6 +340,12 @@ static void fold_sites(ls_proc_series_t *p, idmap_t *map, size_t *cap, const ls_
         s->alloc_count = st->alloc_count;
         s->alloc_bytes = st->alloc_bytes;
         s->free_count = st->free_count;
+        if (snap->has_scan) {
+            s->direct_bytes = st->direct_bytes;
+            s->direct_count = st->direct_count;
+            s->indirect_bytes = st->indirect_bytes;
+            s->indirect_count = st->indirect_count;
+        }
         if (j + 2 == p->n)
             fill_ages(s->age_prev, st);
         if (j + 1 == p->n)

@@ -25,6 +25,8 @@ typedef struct {
     uint64_t *frames;    /* as first seen */
     const ls_frame_info_t *info; /* nframes entries, owned by the symbolizer */
     int loc;             /* index of the location frame in info */
+    /* Issue 13: from the latest snapshot that carries a reachability scan (else 0). */
+    uint64_t direct_bytes, direct_count, indirect_bytes, indirect_count;
 } ls_site_series_t;
 
 /* One process: the snapshot axis and its sites. */
@@ -48,6 +50,10 @@ typedef struct {
     double edges_last_rel[LS_MAX_AGE_BUCKETS + 1], edges_prev_rel[LS_MAX_AGE_BUCKETS + 1]; /* - x[0] */
     ls_site_series_t *sites;
     size_t n_sites;
+    /* Issue 13: the latest snapshot with a reachability scan (has_scan 0: none). */
+    int has_scan;
+    size_t scan_snapshot;
+    uint64_t scan_blocks, scan_heap_bytes, scan_ns;
 } ls_proc_series_t;
 
 typedef struct {

@@ -65,6 +65,7 @@ static const char *tag_name(uint16_t tag)
     case LS_TAG_MODULE: return "MODULE";
     case LS_TAG_AGE_EDGES: return "AGE_EDGES";
     case LS_TAG_SITE: return "SITE";
+    case LS_TAG_LEAKS: return "LEAKS";
     case LS_TAG_END: return "END";
     default: return "unknown";
     }
@@ -79,6 +80,7 @@ typedef struct {
     size_t n_modules, module_str;   /* MODULE records and the bytes of their paths (+NULs) */
     size_t n_sites, n_frames, n_age;
     size_t end_off;                 /* offset of the END record */
+    size_t leaks_off;               /* payload offset of the LEAKS record, 0 when none */
     uint64_t end_n_sites;
     uint64_t end_checksum;
 } scan_t;
@@ -187,6 +189,14 @@ static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, ch
             s->n_age += nage;
             break;
         }
+        case LS_TAG_LEAKS: /* issue 13: after the SITE records, at most once */
+            if (state != IN_SITES || s->leaks_off)
+                return fail(err, errlen, name, "corrupt: LEAKS record %s",
+                            state != IN_SITES ? "before AGE_EDGES" : "repeated");
+            if (rl < LS_FMT_LEAKS_FIXED || rl != LS_FMT_LEAKS_FIXED + LS_FMT_LEAKS_ENTRY_LEN * (size_t)rd32(p + LS_FMT_LEAKS_TOTALS * 8))
+                return fail(err, errlen, name, "corrupt: LEAKS record has a bad length");
+            s->leaks_off = (size_t)(p - data);
+            break;
         case LS_TAG_END: {
             if (state != IN_SITES)
                 return fail(err, errlen, name, "corrupt: END record before %s",
@@ -209,6 +219,47 @@ static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, ch
 }
 
 /* ---- pass 2: decoding into one block for sites and one for modules --------------- */
+
+static int cmp_site_id(const void *a, const void *b)
+{
+    uint32_t x = ((const ls_site_t *)a)->id, y = ((const ls_site_t *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+/* The LEAKS record (issue 13): the scan's totals and per-site figures. Returns a fault
+ * of content, or NULL. */
+static const char *decode_leaks(const uint8_t *p, ls_snapshot_t *o)
+{
+    o->has_scan = 1;
+    o->scan_blocks = rd64(p);
+    o->scan_heap_bytes = rd64(p + 8);
+    o->scan_root_bytes = rd64(p + 16);
+    o->scan_threads = rd64(p + 24);
+    o->scan_ns = rd64(p + 32);
+    uint32_t n = rd32(p + LS_FMT_LEAKS_TOTALS * 8);
+    ls_site_t *by_id = ls_xmalloc((o->n_sites + 1) * sizeof *by_id);
+    memcpy(by_id, o->sites, o->n_sites * sizeof *by_id);
+    for (size_t i = 0; i < o->n_sites; i++)
+        by_id[i].loc = (int)i; /* scratch: index in o->sites */
+    qsort(by_id, o->n_sites, sizeof *by_id, cmp_site_id);
+    const char *why = NULL;
+    for (uint32_t k = 0; k < n && !why; k++) {
+        const uint8_t *e = p + LS_FMT_LEAKS_FIXED + LS_FMT_LEAKS_ENTRY_LEN * (size_t)k;
+        ls_site_t key = {.id = rd32(e)};
+        ls_site_t *hit = bsearch(&key, by_id, o->n_sites, sizeof *by_id, cmp_site_id);
+        if (!hit) {
+            why = "a LEAKS entry names a site that has no SITE record";
+            break;
+        }
+        ls_site_t *st = &o->sites[hit->loc];
+        st->direct_bytes = rd64(e + 4);
+        st->direct_count = rd64(e + 12);
+        st->indirect_bytes = rd64(e + 20);
+        st->indirect_count = rd64(e + 28);
+    }
+    free(by_id);
+    return why;
+}
 
 static char *dup_bytes(const uint8_t *p, size_t n)
 {
@@ -391,6 +442,8 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
         }
         pos += LS_FMT_RECHDR_LEN + (size_t)rl;
     }
+    if (s.leaks_off && !why)
+        why = decode_leaks(data + s.leaks_off, o);
     for (uint32_t i = 1; i < s.n_edges && !why; i++)
         if (o->age_edges[i] <= o->age_edges[i - 1])
             why = "age edges are not strictly increasing";
@@ -560,7 +613,7 @@ static uint64_t read_start_time(const char *path, uint64_t *ppid)
     ssize_t n = pread(fd, b, sizeof b, 0);
     close(fd);
     if (n != (ssize_t)sizeof b || memcmp(b, magic, sizeof magic) != 0 ||
-        rd32(b + LS_FMT_MAGIC_LEN) != LS_FORMAT_VERSION || rd16(b + LS_FMT_PREAMBLE_LEN) != LS_TAG_HEADER ||
+        rd32(b + LS_FMT_MAGIC_LEN) < LS_FMT_VERSION_MIN || rd32(b + LS_FMT_MAGIC_LEN) > LS_FORMAT_VERSION || rd16(b + LS_FMT_PREAMBLE_LEN) != LS_TAG_HEADER ||
         rd32(b + LS_FMT_PREAMBLE_LEN + 2) < LS_FMT_HEADER_FIXED)
         return UINT64_MAX;
     *ppid = rd64(b + LS_FMT_PREAMBLE_LEN + LS_FMT_RECHDR_LEN + 8);

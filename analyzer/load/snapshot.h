@@ -51,6 +51,8 @@ typedef struct {
     /* Filled by ls_symbolize_snapshot(): */
     ls_frame_info_t *info; /* nframes entries, or NULL before symbolization */
     int loc;               /* index in info of the site's location frame (see symbols.h) */
+    /* From the LEAKS record (the reachability scan), 0 without one: */
+    uint64_t direct_bytes, direct_count, indirect_bytes, indirect_count;
 } ls_site_t;
 
 typedef struct {
@@ -66,6 +68,9 @@ typedef struct {
     size_t n_age_edges;
     ls_site_t *sites;
     size_t n_sites;
+    /* The reachability scan (LEAKS record): has_scan 0 when the snapshot carries none. */
+    int has_scan;
+    uint64_t scan_blocks, scan_heap_bytes, scan_root_bytes, scan_threads, scan_ns;
 } ls_snapshot_t;
 
 /* Read one snapshot file. Returns 0 and fills *out, or -1 with a one-line message

@@ -137,6 +137,38 @@ static int validate(const char *path, const ls_snapshot_t *s, size_t n_edges, co
     return 0;
 }
 
+/* Issue 13: the LEAKS record, when the snapshot carries a scan (sites with lost blocks). */
+static size_t leaks_size(const ls_snapshot_t *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; s->has_scan && i < s->n_sites; i++)
+        n += s->sites[i].direct_count + s->sites[i].indirect_count != 0;
+    return s->has_scan ? LS_FMT_RECHDR_LEN + LS_FMT_LEAKS_FIXED + LS_FMT_LEAKS_ENTRY_LEN * n : 0;
+}
+
+static void put_leaks(cur_t *c, const ls_snapshot_t *s)
+{
+    if (!s->has_scan)
+        return;
+    uint8_t *r = begin_record(c, LS_TAG_LEAKS);
+    const uint64_t totals[LS_FMT_LEAKS_TOTALS] = {s->scan_blocks, s->scan_heap_bytes, s->scan_root_bytes,
+                                s->scan_threads, s->scan_ns};
+    for (int i = 0; i < LS_FMT_LEAKS_TOTALS; i++)
+        put64(c, totals[i]);
+    put32(c, (uint32_t)((leaks_size(s) - LS_FMT_RECHDR_LEN - LS_FMT_LEAKS_FIXED) / LS_FMT_LEAKS_ENTRY_LEN));
+    for (size_t i = 0; i < s->n_sites; i++) {
+        const ls_site_t *st = &s->sites[i];
+        if (st->direct_count + st->indirect_count == 0)
+            continue;
+        put32(c, st->id);
+        put64(c, st->direct_bytes);
+        put64(c, st->direct_count);
+        put64(c, st->indirect_bytes);
+        put64(c, st->indirect_count);
+    }
+    end_record(c, r);
+}
+
 /* Encodes into a malloc'd buffer; the caller has validated. */
 static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *edges, size_t *lenp)
 {
@@ -149,12 +181,13 @@ static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *e
     for (size_t i = 0; i < s->n_sites; i++)
         size += LS_FMT_RECHDR_LEN + LS_FMT_SITE_FIXED + LS_FMT_FRAME_LEN * (size_t)s->sites[i].nframes +
                 LS_FMT_AGE_ENTRY_LEN * (size_t)s->sites[i].nage;
+    size += leaks_size(s);
     size += LS_FMT_RECHDR_LEN + LS_FMT_END_LEN;
 
     uint8_t *buf = ls_xmalloc(size);
     cur_t c = {buf};
     putbytes(&c, LS_FMT_MAGIC, LS_FMT_MAGIC_LEN);
-    put32(&c, LS_FMT_VERSION);
+    put32(&c, s->has_scan ? LS_FMT_VERSION : LS_FMT_VERSION_MIN); /* version 1 files stay as they were */
     put32(&c, 0);
 
     uint8_t *r = begin_record(&c, LS_TAG_HEADER);
@@ -211,6 +244,8 @@ static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *e
         }
         end_record(&c, r);
     }
+
+    put_leaks(&c, s);
 
     /* END: the checksum covers every byte before this record's tag. */
     uint64_t h = ls_cksum(buf, (size_t)(c.p - buf));

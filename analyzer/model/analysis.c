@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lost.h"
 #include "util.h"
 
 const char *ls_site_label(const ls_site_result_t *r, char *buf, size_t len)
@@ -74,6 +75,7 @@ static void analyse_process(ls_analysis_t *a, size_t pi)
         s->loc = ls_site_location(s->s);
         s->c = cls[i];
         s->index = i;
+        ls_lost_upgrade(p, s); /* lost at exit and growing is a leak (issue 13) */
         s->live_bytes = p->n ? s->s->bytes[p->n - 1] : 0;
         s->live_count = p->n ? s->s->count[p->n - 1] : 0;
         s->bytes_per_snapshot = s->c.bytes_per_step * span;

@@ -30,6 +30,8 @@ void ls_policy_default(ls_policy_t *p)
     p->critical_pct = 100;
     p->max_bytes_per_step = -1;
     p->max_bytes_per_snapshot = -1;
+    p->unreachable = LS_UNREACHABLE_FAIL; /* as LeakSanitizer's exit status: any direct leak fails */
+    p->max_direct_leak_bytes = 0;
 }
 
 static void free_patterns(ls_patterns_t *l)
@@ -723,7 +725,19 @@ static int parse_root(ctx_t *c, yaml_node_t *root)
                         return -1; /* (break would leave only the innermost loop of FOR_PAIRS) */
                 }
             }
-        } else if (!strcmp(k, "budgets") || !strcmp(k, "memory_budgets"))
+        } else if (!strcmp(k, "unreachable")) { /* issue 13 */
+            const char *m = scalar(v);
+            static const char *const modes[] = {"off", "report", "fail"};
+            int i = 0;
+            while (i < 3 && !(m && !strcmp(m, modes[i])))
+                i++;
+            if (i < 3)
+                c->p->unreachable = i;
+            else
+                r = fail(c, line_of(v), "unreachable must be fail, report or off, not '%s'", m ? m : "?");
+        } else if (!strcmp(k, "max_direct_leak_bytes"))
+            r = get_size(c, v, k, &c->p->max_direct_leak_bytes);
+        else if (!strcmp(k, "budgets") || !strcmp(k, "memory_budgets"))
             r = parse_budgets(c, v, k);
         else if (!strcmp(k, "suppressions"))
             r = parse_suppressions(c, v);
@@ -736,7 +750,8 @@ static int parse_root(ctx_t *c, yaml_node_t *root)
                     break;
             if (i == ni)
                 r = unknown(c, kn, k, "the policy",
-                            "version, fail_on, horizon, severity, detection, budgets, suppressions, suppressions_file");
+                            "version, fail_on, horizon, severity, detection, budgets, suppressions, suppressions_file, "
+                            "unreachable, max_direct_leak_bytes");
         }
         if (r)
             return -1;

@@ -48,7 +48,13 @@ typedef struct {
     size_t n_modules;
     ls_suppression_t *sups;
     size_t n_sups;
+    /* Issue 13, the exit snapshot's reachability scan: `unreachable: fail|report|off`
+     * (LS_UNREACHABLE_*) and the direct-leak bytes allowed before it fails (default 0). */
+    int unreachable;
+    double max_direct_leak_bytes;
 } ls_policy_t;
+
+enum { LS_UNREACHABLE_OFF, LS_UNREACHABLE_REPORT, LS_UNREACHABLE_FAIL };
 
 /* The documented default: fail on a `leak` of severity medium or worse; no budgets. */
 void ls_policy_default(ls_policy_t *p);

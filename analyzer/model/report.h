@@ -45,6 +45,7 @@ typedef enum {
     LS_RULE_GLOBAL_MAX_BYTES,     /* global.max_bytes, the process's peak */
     LS_RULE_MODULE_MAX_BYTES,     /* a module's max_bytes */
     LS_RULE_MODULE_GROWTH,        /* a module's max_bytes_per_step */
+    LS_RULE_UNREACHABLE,          /* unreachable: a site's direct leaks at exit (issue 13) */
 } ls_rule_kind_t;
 
 /* A broken rule, or a warning (`warning` set: reported, never fails). Consumers decide by

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lost.h"
 #include "util.h"
 
 int ls_rule_is_module(ls_rule_kind_t kind) { return kind == LS_RULE_MODULE_MAX_BYTES || kind == LS_RULE_MODULE_GROWTH; }
@@ -22,6 +23,7 @@ static char *rule_name(const ls_policy_t *pol, ls_rule_kind_t kind, size_t modul
     case LS_RULE_GROWTH_PER_STEP: return ls_xstrdup("growth.max_bytes_per_step");
     case LS_RULE_GROWTH_PER_SNAPSHOT: return ls_xstrdup("growth.max_bytes_per_snapshot");
     case LS_RULE_GLOBAL_MAX_BYTES: return ls_xstrdup("global.max_bytes");
+    case LS_RULE_UNREACHABLE: return ls_xstrdup("unreachable");
     case LS_RULE_MODULE_MAX_BYTES:
     case LS_RULE_MODULE_GROWTH: break;
     }
@@ -129,6 +131,33 @@ static void evaluate_modules(ls_analysis_t *a, size_t pi, const char *unit)
     }
 }
 
+/* The exit snapshot's scan under the policy's `unreachable` rule (issue 13): every site with
+ * direct leaks is named; they fail the gate when the process's direct-leak bytes pass
+ * max_direct_leak_bytes under `unreachable: fail`, else they are warnings. */
+static void evaluate_unreachable(ls_analysis_t *a, size_t pi)
+{
+    const ls_policy_t *pol = a->policy;
+    ls_proc_result_t *r = &a->procs[pi];
+    if (!r->p->has_scan || pol->unreachable == LS_UNREACHABLE_OFF)
+        return;
+    double total = ls_lost_direct_bytes(r);
+    int fails = pol->unreachable == LS_UNREACHABLE_FAIL && total > pol->max_direct_leak_bytes;
+    char lab[512], b1[32], b2[32];
+    for (size_t i = 0; i < r->n_sites; i++) {
+        ls_site_result_t *s = &r->sites[i];
+        if (s->sup || !s->s->direct_count)
+            continue;
+        add_violation(a, pi, s, LS_RULE_UNREACHABLE, 0,
+                      "%s: direct leak of %llu byte(s) in %llu object(s) at exit (%s in all, allowed %s)",
+                      ls_site_label(s, lab, sizeof lab), (unsigned long long)s->s->direct_bytes,
+                      (unsigned long long)s->s->direct_count, sz(b1, sizeof b1, total),
+                      pol->unreachable == LS_UNREACHABLE_FAIL ? sz(b2, sizeof b2, pol->max_direct_leak_bytes)
+                                                              : "any (report)");
+        a->v[a->n_v - 1].warning = !fails;
+        s->violated |= fails;
+    }
+}
+
 /* The policy's rules over one process, in the order they are reported. */
 void ls_rules_evaluate(ls_analysis_t *a, size_t pi)
 {
@@ -139,6 +168,7 @@ void ls_rules_evaluate(ls_analysis_t *a, size_t pi)
             evaluate_site(a, pi, &r->sites[i], unit);
     evaluate_global(a, pi);
     evaluate_modules(a, pi, unit);
+    evaluate_unreachable(a, pi);
 }
 
 void ls_rules_recompute_fail(ls_analysis_t *a)

@@ -184,6 +184,11 @@ static int group(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, l
             }
             it.size = s->live_bytes;
             it.count = s->live_count;
+            it.has_scan = snap->has_scan; /* issue 13 */
+            it.direct_size = s->direct_bytes;
+            it.direct_count = s->direct_count;
+            it.indirect_size = s->indirect_bytes;
+            it.indirect_count = s->indirect_count;
             int dup = 0;
             for (size_t k = first; k < n && !dup; k++)
                 dup = key_cmp(key, &items[k], &it) == 0;
@@ -202,6 +207,10 @@ static int group(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, l
         for (; j < n && key_cmp(key, &items[j], &g) == 0; j++) {
             g.size += items[j].size;
             g.count += items[j].count;
+            g.direct_size += items[j].direct_size;
+            g.direct_count += items[j].direct_count;
+            g.indirect_size += items[j].indirect_size;
+            g.indirect_count += items[j].indirect_count;
             /* Representatives that do not depend on the order of sites in the file. */
             if (key == LS_BY_LINENO && sc(items[j].function, g.function) < 0)
                 g.function = items[j].function;
@@ -335,6 +344,10 @@ void ls_stats_print_text(FILE *f, const ls_stats_t *st, ls_key_type_t key, int d
         if (s->count)
             fprintf(f, ", average=%s",
                     ls_format_size(a, sizeof a, (int64_t)((s->size + s->count / 2) / s->count), 0));
+        if (s->has_scan && !diff && s->direct_count + s->indirect_count) /* issue 13 */
+            fprintf(f, ", lost: direct=%s in %" PRIu64 ", indirect=%s in %" PRIu64,
+                    ls_format_size(a, sizeof a, (int64_t)s->direct_size, 0), s->direct_count,
+                    ls_format_size(b, sizeof b, (int64_t)s->indirect_size, 0), s->indirect_count);
         fputc('\n', f);
         for (size_t j = 0; key == LS_BY_TRACEBACK && j < s->nframes; j++) {
             fputs("  ", f);
@@ -368,6 +381,10 @@ void ls_stats_print_json(FILE *f, const ls_stats_t *st, ls_key_type_t key, int d
         fprintf(f, ", \"count\": %" PRIu64, s->count);
         if (diff)
             fprintf(f, ", \"count_diff\": %" PRId64, s->count_diff);
+        if (s->has_scan && !diff) /* issue 13 */
+            fprintf(f, ", \"direct_leak_bytes\": %" PRIu64 ", \"direct_leak_count\": %" PRIu64
+                       ", \"indirect_leak_bytes\": %" PRIu64 ", \"indirect_leak_count\": %" PRIu64,
+                    s->direct_size, s->direct_count, s->indirect_size, s->indirect_count);
         if (key == LS_BY_TRACEBACK) {
             fputs(", \"frames\": [", f);
             for (size_t j = 0; j < s->nframes; j++) {
@@ -381,4 +398,26 @@ void ls_stats_print_json(FILE *f, const ls_stats_t *st, ls_key_type_t key, int d
         fputc('}', f);
     }
     fputs(n ? "\n]}\n" : "]}\n", f);
+}
+
+/* ---- issue 13: ordering by what the reachability scan found lost ------------------ */
+
+static int cmp_lost(const void *pa, const void *pb, void *arg)
+{
+    const ls_stat_t *a = pa, *b = pb;
+    int indirect = *(const int *)arg;
+    uint64_t la = indirect ? a->indirect_size : a->direct_size, lb = indirect ? b->indirect_size : b->direct_size;
+    if (la != lb)
+        return la > lb ? -1 : 1;
+    if (a->size != b->size)
+        return a->size > b->size ? -1 : 1;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    int c = sc(a->file, b->file);
+    return c ? c : a->line - b->line;
+}
+
+void ls_stats_sort_lost(ls_stats_t *st, int indirect)
+{
+    qsort_r(st->stats, st->n, sizeof *st->stats, cmp_lost, &indirect);
 }

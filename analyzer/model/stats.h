@@ -37,6 +37,9 @@ typedef struct {
     size_t nframes;                /* outward; otherwise NULL and 0 */
     uint64_t size, count;          /* live bytes and allocations (in NEW for a diff) */
     int64_t size_diff, count_diff; /* NEW - OLD (0 for ls_statistics) */
+    /* Issue 13: lost at exit per the snapshot's reachability scan (has_scan 0: none). */
+    int has_scan;
+    uint64_t direct_size, direct_count, indirect_size, indirect_count;
 } ls_stat_t;
 
 typedef struct {
@@ -70,6 +73,9 @@ void ls_stats_print_text(FILE *f, const ls_stats_t *st, ls_key_type_t key, int d
 /* JSON: {"stats": [{"function","file","line","module","size",["size_diff",]"count"
  * [,"count_diff"][,"frames":[...]]}]}; "function" is null when grouped by file. */
 void ls_stats_print_json(FILE *f, const ls_stats_t *st, ls_key_type_t key, int diff, size_t limit);
+
+/* `top --sort direct|indirect`: order by lost bytes (then size, count), descending. */
+void ls_stats_sort_lost(ls_stats_t *st, int indirect);
 
 /* The `top` (nsnap 1) and `diff` (nsnap 2) commands; argv[0] is the command name. */
 int ls_stats_command(int argc, char **argv, int nsnap);

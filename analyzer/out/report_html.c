@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "report_lost.h"
 #include "report.h"
 #include "util.h"
 
@@ -208,6 +209,7 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
     if (rest)
         fprintf(f, "<p class=\"muted\">%zu more sites (stable, or past the first %d) are in the JSON report.</p>\n", rest,
                 TABLE_SITES);
+    ls_lost_html(f, r); /* issue 13 */
     fputs("</section>\n", f);
 }
 

@@ -72,8 +72,13 @@ static void site(FILE *f, const ls_proc_result_t *r, const ls_site_result_t *s)
         ls_json_string(f, s->sup->reason ? s->sup->reason : s->sup->origin);
     else
         fputs("null", f);
-    fprintf(f, ", \"violates_policy\": %s}", s->violated ? "true" : "false");
-    (void)r;
+    fprintf(f, ", \"violates_policy\": %s", s->violated ? "true" : "false");
+    if (r->p->has_scan) /* issue 13: only from a snapshot with a reachability scan */
+        fprintf(f, ",\n     \"direct_leak_bytes\": %llu, \"direct_leak_count\": %llu, "
+                   "\"indirect_leak_bytes\": %llu, \"indirect_leak_count\": %llu",
+                (unsigned long long)s->s->direct_bytes, (unsigned long long)s->s->direct_count,
+                (unsigned long long)s->s->indirect_bytes, (unsigned long long)s->s->indirect_count);
+    fputc('}', f);
 }
 
 /* The fields of one process, without braces. */

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "report_lost.h"
 #include "report.h"
 #include "util.h"
 
@@ -88,6 +89,7 @@ static void process_text(FILE *f, const ls_analysis_t *a, size_t pi, size_t limi
         if (want && strcmp(unit, "step") != 0)
             fputs("  (growth per snapshot: the program calls no leakscope_mark)\n", f);
     }
+    ls_lost_text(f, r); /* issue 13 */
 }
 
 void ls_report_text(FILE *f, const ls_analysis_t *a, size_t limit, int all)

@@ -351,7 +351,9 @@ int main(int argc, char **argv)
         .every = o.snapshot_every_given ? o.snapshot_every : default_snapshot_every(marks),
         .label = unit,
     };
-    sim_leak_t leak;  /* lives until exit: what the faults keep must stay live for the exit snapshot */
+    /* Static: lives until exit, reachable from .bss, so what the faults keep stays live (and
+     * reachable, as a process-lifetime cache or history is) in the exit snapshot (issue 13). */
+    static sim_leak_t leak;
     sim_leak_init(&leak, o.leak, marks);
     clock.leak = &leak;
 

@@ -20,7 +20,7 @@ value_for() { # command option -> a valid value
     openmetrics) echo metrics.prom ;; every) echo 0.01 ;; top) echo 3 ;; count) echo 2 ;;
     output) echo out.txt ;; policy) echo policy.yaml ;; limit) echo 3 ;; by) echo function ;;
     pid) echo 4242 ;; baseline) echo baseline.json ;; junit) echo junit.xml ;; out) echo runout ;;
-    frames) echo 4 ;; *) echo "UNKNOWN-OPTION-$2" ;;
+    frames) echo 4 ;; sort) echo size ;; *) echo "UNKNOWN-OPTION-$2" ;;
     esac
 }
 operands_for() { # command, option -> operands

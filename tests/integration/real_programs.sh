@@ -1,9 +1,10 @@
 #!/bin/bash
 # real_programs.sh — programs nobody here wrote, bare and under the shim: the same
 # output and exit status, nothing from leakscope on stderr, and an exit snapshot from
-# every program involved. A program missing from the machine is skipped with a message.
+# every program involved, each carrying a completed reachability scan (issue 13, on by
+# default). A program missing from the machine is skipped with a message.
 exec python3 - <<'PY'
-import hashlib, os, shutil, sys
+import hashlib, os, shutil, struct, sys
 sys.path.insert(0, os.path.join(os.environ["LS_ROOT"], "tests/integration"))
 from lstest import *
 
@@ -15,6 +16,18 @@ def have(*progs):
         skipped.append(" ".join(missing))
         print("skip (not installed):", " ".join(missing))
     return not missing
+
+def has_scan(path):
+    """The snapshot holds a LEAKS record (tag 5, docs/format.md)."""
+    b = open(path, "rb").read()
+    pos = 16
+    while pos + 6 <= len(b):
+        tag, length = struct.unpack_from("<HI", b, pos)
+        if tag == 5:
+            return True
+        pos += 6 + length
+    return False
+
 
 def same(name, script, cwd_bare, cwd_shim, expect_progs, normalise=lambda s: s, env=None):
     """Run `script` (bash) bare in cwd_bare and under the shim in cwd_shim."""
@@ -29,6 +42,9 @@ def same(name, script, cwd_bare, cwd_shim, expect_progs, normalise=lambda s: s, 
     progs = {n.split(".")[0] for n in names}
     for p in expect_progs:
         check(any(p in q for q in progs), f"{name}: no exit snapshot from {p} (have {sorted(progs)})")
+    # issue 13: every exit snapshot carries a completed reachability scan (a LEAKS record)
+    for f in snapshots(out, "*.exit.lss")[:50]:
+        check(has_scan(f), f"{name}: {os.path.basename(f)} carries no reachability scan")
     # every snapshot is readable by the analyzer
     for f in snapshots(out)[:50]:
         try:

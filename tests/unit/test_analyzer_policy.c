@@ -42,6 +42,21 @@ START_TEST(defaults)
     ck_assert_uint_eq(p.n_sups, 0);
     ck_assert_int_eq(parse("# nothing but a comment\n", &p), 0);
     ck_assert_int_eq(p.fail_on, LS_SEV_MEDIUM);
+    ck_assert_int_eq(p.unreachable, LS_UNREACHABLE_FAIL); /* issue 13: any direct leak fails */
+    ck_assert_double_eq(p.max_direct_leak_bytes, 0);
+    ls_policy_free(&p);
+}
+END_TEST
+
+START_TEST(unreachable_rule)
+{
+    ls_policy_t p;
+    ck_assert_int_eq(parse("unreachable: report\nmax_direct_leak_bytes: 1KiB\n", &p), 0);
+    ck_assert_int_eq(p.unreachable, LS_UNREACHABLE_REPORT);
+    ck_assert_double_eq(p.max_direct_leak_bytes, 1024);
+    ls_policy_free(&p);
+    ck_assert_int_eq(parse("unreachable: off\n", &p), 0);
+    ck_assert_int_eq(p.unreachable, LS_UNREACHABLE_OFF);
     ls_policy_free(&p);
 }
 END_TEST
@@ -155,7 +170,8 @@ START_TEST(errors_name_the_line)
     bad("a: 1\nfoo: [\n", "p.yaml:3: not valid YAML: did not find expected node content while parsing a flow node");
     bad("fail_on: low\n---\nfail_on: high\n", "p.yaml:3: more than one YAML document; a policy is one");
     bad("bogus: 1\n", "p.yaml:1: unknown key 'bogus' in the policy (known: version, fail_on, horizon, severity, "
-                     "detection, budgets, suppressions, suppressions_file)");
+                     "detection, budgets, suppressions, suppressions_file, unreachable, max_direct_leak_bytes)");
+    bad("unreachable: maybe\n", "p.yaml:1: unreachable must be fail, report or off, not 'maybe'");
     char buf[3] = {'a', 0, 'b'};
     ls_policy_t p;
     ck_assert_int_eq(ls_policy_parse(buf, 3, "bin", NULL, &p, err, sizeof err), -1);
@@ -292,6 +308,7 @@ static Suite *suite(void)
     Suite *s = suite_create("policy");
     TCase *t = tcase_create("policy");
     tcase_add_test(t, defaults);
+    tcase_add_test(t, unreachable_rule);
     tcase_add_test(t, full_policy);
     tcase_add_test(t, seed_memory_policy_layout);
     tcase_add_test(t, errors_name_the_line);

@@ -250,6 +250,58 @@ START_TEST(round_trip_all_fields)
 }
 END_TEST
 
+/* Issue 13: the LEAKS record (format version 2) round-trips, old files stay version 1,
+ * and a LEAKS entry naming no SITE is corrupt. */
+START_TEST(round_trip_leaks_record)
+{
+    make_tmpdir();
+    ls_snapshot_t s = sample(), r;
+    char path[300], err[256];
+    snprintf(path, sizeof path, "%s/scan.1.000001.exit.lss", tmpdir);
+    s.has_scan = 1;
+    s.scan_blocks = 11, s.scan_heap_bytes = 2222, s.scan_root_bytes = 333, s.scan_threads = 4, s.scan_ns = 55;
+    s.sites[1].direct_bytes = 96, s.sites[1].direct_count = 2;
+    s.sites[3].indirect_bytes = 40, s.sites[3].indirect_count = 1, s.sites[3].direct_count = 0;
+    ck_assert_msg(ls_snapshot_write(path, &s, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(ls_snapshot_read(path, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(r.version, 2);
+    ck_assert_int_eq(r.has_scan, 1);
+    ck_assert_uint_eq(r.scan_blocks, 11);
+    ck_assert_uint_eq(r.scan_heap_bytes, 2222);
+    ck_assert_uint_eq(r.scan_root_bytes, 333);
+    ck_assert_uint_eq(r.scan_threads, 4);
+    ck_assert_uint_eq(r.scan_ns, 55);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_uint_eq(r.sites[i].direct_bytes, s.sites[i].direct_bytes);
+        ck_assert_uint_eq(r.sites[i].direct_count, s.sites[i].direct_count);
+        ck_assert_uint_eq(r.sites[i].indirect_bytes, s.sites[i].indirect_bytes);
+        ck_assert_uint_eq(r.sites[i].indirect_count, s.sites[i].indirect_count);
+    }
+    ls_snapshot_free(&r);
+    /* an entry for a site id that has no SITE record */
+    size_t n;
+    uint8_t *b = file_bytes(path, &n);
+    size_t off = 16;
+    while (off + 6 <= n && (b[off] | b[off + 1] << 8) != 5)
+        off += 6 + (size_t)(b[off + 2] | b[off + 3] << 8 | b[off + 4] << 16 | (uint32_t)b[off + 5] << 24);
+    ck_assert_uint_lt(off + 6 + 44 + 4, n);
+    b[off + 6 + 44] = 0xEE; /* the first entry's site id */
+    fix_checksum(b, n);
+    put_file(path, b, n);
+    ck_assert_int_eq(ls_snapshot_read(path, &r, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "corrupt: a LEAKS entry names a site that has no SITE record") != NULL, "%s", err);
+    free(b);
+    /* without a scan the file is version 1, byte for byte what it was */
+    s = sample();
+    ck_assert_msg(ls_snapshot_write(path, &s, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(ls_snapshot_read(path, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(r.version, 1);
+    ck_assert_int_eq(r.has_scan, 0);
+    ls_snapshot_free(&r);
+    rm_tmpdir();
+}
+END_TEST
+
 START_TEST(round_trip_minimal_and_default_edges)
 {
     make_tmpdir();
@@ -358,7 +410,7 @@ START_TEST(bad_magic_version_checksum)
     b[0] = 'L';
     uint32_t v = 7;
     memcpy(b + 8, &v, 4);
-    ck_rejects(b, n, "t.lss: written by a newer leakscope (format version 7, this reads 1)");
+    ck_rejects(b, n, "t.lss: written by a newer leakscope (format version 7, this reads 2)");
     v = 0;
     memcpy(b + 8, &v, 4);
     ck_rejects(b, n, "version 0");
@@ -721,6 +773,7 @@ static Suite *suite(void)
     TCase *t = tcase_create("core");
     tcase_set_timeout(t, 120);
     tcase_add_test(t, round_trip_all_fields);
+    tcase_add_test(t, round_trip_leaks_record);
     tcase_add_test(t, round_trip_minimal_and_default_edges);
     tcase_add_test(t, writer_refuses_inconsistent_input);
     tcase_add_test(t, every_truncation_is_rejected);
