@@ -191,8 +191,10 @@ typedef struct {
     size_t m;
 } blocks_t;
 
-/* Fold n points into at most MAX_BLOCKS consecutive blocks (means; max and first x kept). */
-static void make_blocks(const ls_series_view_t *v, size_t n, blocks_t *b)
+/* Fold n points into at most MAX_BLOCKS consecutive blocks of equal count (means; max and
+ * first x kept). Used when the snapshots are evenly spaced, where equal counts are equal
+ * spans of x. */
+static void blocks_by_count(const ls_series_view_t *v, size_t n, blocks_t *b)
 {
     size_t m = n < MAX_BLOCKS ? n : MAX_BLOCKS;
     b->m = m;
@@ -211,6 +213,82 @@ static void make_blocks(const ls_series_view_t *v, size_t n, blocks_t *b)
         b->xmin[k] = v->x[lo];
         b->t[k] = v->t_s ? v->t_s[lo] : 0;
     }
+}
+
+/* Evenly spaced: every gap between snapshots within a factor of 2 of every other (timer
+ * jitter passes; bursts, thinning and rate changes do not). */
+static int evenly_spaced(const ls_series_view_t *v, size_t n)
+{
+    double lo = INFINITY, hi = 0;
+    for (size_t i = 1; i < n; i++) {
+        double g = v->x[i] - v->x[i - 1];
+        if (g < lo)
+            lo = g;
+        if (g > hi)
+            hi = g;
+    }
+    return n < 3 || (lo > 0 && hi <= 2 * lo);
+}
+
+/* Value of the piecewise-linear series (and of its clock) at x; j is a cursor that only
+ * moves forward, x must not decrease between calls. */
+static void interp_at(const ls_series_view_t *v, size_t n, double x, size_t *j, double *y, double *t)
+{
+    while (*j + 2 < n && v->x[*j + 1] <= x)
+        (*j)++;
+    size_t a = *j, c = a + 1 < n ? a + 1 : a;
+    double w = v->x[c] > v->x[a] ? (x - v->x[a]) / (v->x[c] - v->x[a]) : 0;
+    if (w < 0)
+        w = 0;
+    if (w > 1)
+        w = 1;
+    *y = v->y[a] + w * (v->y[c] - v->y[a]);
+    *t = v->t_s ? v->t_s[a] + w * (v->t_s[c] - v->t_s[a]) : 0;
+}
+
+/* Unevenly spaced snapshots are put on an even grid of x: m bins of equal width; a bin
+ * with snapshots holds their mean, a bin without any holds the piecewise-linear series at
+ * its centre. Every rule that counts blocks (the steady segment's least length, its two
+ * halves, the envelope's last third) then counts spans of x, the documented axis, instead
+ * of snapshots: a dense stretch weighs no more than a sparse one of the same length. */
+static void blocks_by_x(const ls_series_view_t *v, size_t n, blocks_t *b)
+{
+    size_t m = n < MAX_BLOCKS ? n : MAX_BLOCKS, i = 0, j = 0;
+    double x0 = v->x[0], w = (v->x[n - 1] - x0) / (double)m;
+    b->m = m;
+    for (size_t k = 0; k < m; k++) {
+        double lo = x0 + w * (double)k, hi = k + 1 == m ? INFINITY : lo + w;
+        double sx = 0, sy = 0, cnt = 0, mx = -INFINITY;
+        size_t first = i;
+        for (; i < n && v->x[i] < hi; i++) {
+            sx += v->x[i];
+            sy += v->y[i];
+            cnt++;
+            if (v->y[i] > mx)
+                mx = v->y[i];
+        }
+        if (cnt > 0) {
+            b->x[k] = sx / cnt;
+            b->y[k] = sy / cnt;
+            b->ymax[k] = mx;
+            b->xmin[k] = v->x[first];
+            b->t[k] = v->t_s ? v->t_s[first] : 0;
+        } else {
+            double c = lo + w / 2, y, t;
+            interp_at(v, n, c, &j, &y, &t);
+            b->x[k] = b->xmin[k] = c;
+            b->y[k] = b->ymax[k] = y;
+            b->t[k] = t;
+        }
+    }
+}
+
+static void make_blocks(const ls_series_view_t *v, size_t n, blocks_t *b)
+{
+    if (evenly_spaced(v, n) || v->x[n - 1] <= v->x[0])
+        blocks_by_count(v, n, b);
+    else
+        blocks_by_x(v, n, b);
 }
 
 /* Sums for least squares on a prefix: index i holds sums over blocks [0, i). */
