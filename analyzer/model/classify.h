@@ -67,6 +67,9 @@ typedef struct {
     ls_trend_t trend;
     ls_severity_t severity;
     double growth_bytes;     /* y[last] - y[first] over the whole series */
+    double verdict_live_bytes;   /* y at the last point classified: the live bytes the verdict
+                                  * rests on (differs from the last y when a teardown is left out) */
+    double verdict_growth_bytes; /* ... minus y[first] */
     double bytes_per_step;   /* robust (Theil–Sen) slope after the burn-in, per x unit */
     double bytes_per_second; /* growth rate in time after the burn-in (0 when unknown) */
     double projected_bytes;  /* the rate × the horizon that gave the severity */

@@ -20,6 +20,8 @@ static void base_figures(const ls_series_view_t *v, const site_stats_t *s, ls_cl
     c->trend = LS_TREND_STABLE;
     c->severity = LS_SEV_NONE;
     c->growth_bytes = v->n ? v->y[v->n - 1] - v->y[0] : 0;
+    c->verdict_live_bytes = s->n ? v->y[s->n - 1] : 0;
+    c->verdict_growth_bytes = s->n ? v->y[s->n - 1] - v->y[0] : 0;
 }
 
 /* Rates and the projection over the horizon (marked runs per step, else per second). */

@@ -69,7 +69,7 @@ static void evaluate_site(ls_analysis_t *a, size_t pi, ls_site_result_t *s, cons
         add_violation(a, pi, s, LS_RULE_LEAK, 0,
                       "%s: leak of severity %s: %s/%s, %s live, projected %s over the horizon (rule: fail_on %s)",
                       ls_site_label(s, lab, sizeof lab), ls_severity_name(c->severity),
-                      ls_format_rate(b1, sizeof b1, c->bytes_per_step), unit, sz(b2, sizeof b2, s->live_bytes),
+                      ls_format_rate(b1, sizeof b1, c->bytes_per_step), unit, sz(b2, sizeof b2, c->verdict_live_bytes),
                       sz(b3, sizeof b3, c->projected_bytes), ls_severity_name(pol->fail_on));
         s->violated = 1;
     }

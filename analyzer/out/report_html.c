@@ -146,7 +146,7 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
     size_t charts = 0;
     for (size_t i = 0; i < r->n_sites && charts < CHART_SITES; i++) {
         const ls_site_result_t *s = &r->sites[i];
-        if (s->c.pattern == LS_PAT_STABLE || s->live_bytes + fabs(s->c.growth_bytes) <= 0)
+        if (s->c.pattern == LS_PAT_STABLE || s->c.verdict_live_bytes + fabs(s->c.verdict_growth_bytes) <= 0)
             continue;
         if (!charts)
             fputs("<h3>Leading sites</h3>\n<div class=\"cards\">\n", f);
@@ -157,7 +157,7 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
         ls_markup_escape(f, ls_site_label(s, lab, sizeof lab));
         fputs("</code></h4>\n", f);
         fprintf(f, "<p class=\"facts\">%s live &middot; %s per %s &middot; ",
-                ls_format_size(b1, sizeof b1, (int64_t)s->live_bytes, 0),
+                ls_format_size(b1, sizeof b1, (int64_t)s->c.verdict_live_bytes, 0),
                 ls_format_rate(b2, sizeof b2, s->c.bytes_per_step), xl);
         ls_markup_escape(f, s->c.why);
         fputs("</p>\n<div class=\"pair\">\n", f);
@@ -187,9 +187,9 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
             fputs(" <span class=\"muted\">suppressed</span>", f);
         fprintf(f, "</td><td>%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>", ls_trend_name(s->c.trend),
                 ls_format_rate(b1, sizeof b1, s->c.bytes_per_step),
-                ls_format_size(b2, sizeof b2, (int64_t)s->live_bytes, 0));
+                ls_format_size(b2, sizeof b2, (int64_t)s->c.verdict_live_bytes, 0));
         fprintf(f, "<td class=\"num\">%s</td><td><details><summary><code>",
-                ls_format_size(b1, sizeof b1, (int64_t)s->c.growth_bytes, 1));
+                ls_format_size(b1, sizeof b1, (int64_t)s->c.verdict_growth_bytes, 1));
         ls_markup_escape(f, ls_site_label(s, lab, sizeof lab));
         fputs("</code></summary><ol class=\"trace\">", f);
         for (size_t k = 0; s->s->info && k < s->s->nframes; k++) {

@@ -55,6 +55,10 @@ static void site(FILE *f, const ls_proc_result_t *r, const ls_site_result_t *s)
     num(f, s->live_count);
     fputs(", \"growth_bytes\": ", f);
     num(f, s->c.growth_bytes);
+    fputs(", \"verdict_live_bytes\": ", f);
+    num(f, s->c.verdict_live_bytes);
+    fputs(", \"verdict_growth_bytes\": ", f);
+    num(f, s->c.verdict_growth_bytes);
     fputs(", \"bytes_per_step\": ", f);
     num(f, s->c.bytes_per_step);
     fprintf(f, ",\n     \"pattern\": \"%s\", \"trend\": \"%s\", \"severity\": \"%s\"", ls_pattern_name(s->c.pattern),

@@ -78,8 +78,8 @@ static void process_text(FILE *f, const ls_analysis_t *a, size_t pi, size_t limi
             /* The sparkline is padded by cells, not bytes: each bar is 3 bytes of UTF-8. */
             size_t cells = p->n < 16 ? p->n : 16;
             fprintf(f, "  %-8s  %-12s  %12s  %10s  %11s  %s%*s  %s%s\n", ls_severity_name(s->c.severity),
-                    ls_pattern_name(s->c.pattern), rate, ls_format_size(b2, sizeof b2, (int64_t)s->live_bytes, 0),
-                    ls_format_size(b3, sizeof b3, (int64_t)s->c.growth_bytes, 1),
+                    ls_pattern_name(s->c.pattern), rate, ls_format_size(b2, sizeof b2, (int64_t)s->c.verdict_live_bytes, 0),
+                    ls_format_size(b3, sizeof b3, (int64_t)s->c.verdict_growth_bytes, 1),
                     ls_sparkline(s->s->bytes, p->n, 16, spark, sizeof spark), (int)(16 - cells), "",
                     ls_site_label(s, lab, sizeof lab), note);
             shown++;
