@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "locations.h"
 #include "lost.h"
 #include "util.h"
 
@@ -99,6 +100,7 @@ static void analyse_process(ls_analysis_t *a, size_t pi)
                 r->modules[m].bytes_per_step += s->c.bytes_per_step;
         }
     qsort(r->sites, r->n_sites, sizeof *r->sites, cmp_site);
+    ls_locations_build(r, &pol->cls); /* after the sort: the groups point at the sorted sites */
     free(views);
     free(cls);
     ls_rules_evaluate(a, pi);
@@ -121,6 +123,7 @@ int ls_analyze(const char *dir, const ls_policy_t *policy, ls_analysis_t *a, cha
 void ls_analysis_free(ls_analysis_t *a)
 {
     for (size_t i = 0; i < a->n_procs; i++) {
+        ls_locations_free(&a->procs[i]);
         free(a->procs[i].sites);
         free(a->procs[i].modules);
     }

@@ -34,6 +34,8 @@ typedef struct {
     ls_class_t total;        /* the process's traced bytes, classified like a site */
     ls_module_usage_t *modules; /* one per policy module */
     size_t counts[6];        /* sites per pattern */
+    struct ls_location_result *locations; /* locations of two or more stacks (locations.h) */
+    size_t n_locations;
     int fail;                /* some rule is broken in this process */
 } ls_proc_result_t;
 

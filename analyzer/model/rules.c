@@ -5,6 +5,8 @@
  */
 #include "rules.h"
 
+#include "locations.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -88,6 +90,28 @@ static void evaluate_site(ls_analysis_t *a, size_t pi, ls_site_result_t *s, cons
     }
 }
 
+/* The leak rule on a location (locations.h): its summed series classified leak at fail_on
+ * severity or worse breaks the rule, reported against its most important stack, unless a
+ * stack of it already broke the rule by itself at the same or a higher severity. */
+static void evaluate_location(ls_analysis_t *a, size_t pi, ls_location_result_t *l, const char *unit)
+{
+    const ls_policy_t *pol = a->policy;
+    const ls_class_t *c = &l->c;
+    char b1[32], b2[32], b3[32];
+    if (c->pattern != LS_PAT_LEAK || (int)c->severity < pol->fail_on)
+        return;
+    for (size_t i = 0; i < l->n_stacks; i++)
+        if (l->stacks[i]->c.pattern == LS_PAT_LEAK && l->stacks[i]->c.severity >= c->severity)
+            return;
+    add_violation(a, pi, l->stacks[0], LS_RULE_LEAK, 0,
+                  "%s (%s:%d): leak of severity %s at this location, summed over %zu stacks: %s/%s, %s live, "
+                  "projected %s over the horizon (rule: fail_on %s)",
+                  l->loc->function, l->loc->file, l->loc->line, ls_severity_name(c->severity), l->n_stacks,
+                  ls_format_rate(b1, sizeof b1, c->bytes_per_step), unit, sz(b2, sizeof b2, c->verdict_live_bytes),
+                  sz(b3, sizeof b3, c->projected_bytes), ls_severity_name(pol->fail_on));
+    l->violated = 1;
+}
+
 /* The global budget on the process's peak: a violation at critical_pct, a warning at warning_pct. */
 static void evaluate_global(ls_analysis_t *a, size_t pi)
 {
@@ -166,6 +190,8 @@ void ls_rules_evaluate(ls_analysis_t *a, size_t pi)
     for (size_t i = 0; i < r->n_sites; i++)
         if (!r->sites[i].sup)
             evaluate_site(a, pi, &r->sites[i], unit);
+    for (size_t i = 0; i < r->n_locations; i++)
+        evaluate_location(a, pi, &r->locations[i], unit);
     evaluate_global(a, pi);
     evaluate_modules(a, pi, unit);
     evaluate_unreachable(a, pi);

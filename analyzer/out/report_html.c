@@ -10,6 +10,7 @@
 #include "export.h"
 #include "report_lost.h"
 #include "report.h"
+#include "report_locations.h"
 #include "util.h"
 
 /* Sites drawn as charts per process; the table lists every site that is not stable. */
@@ -167,6 +168,7 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
     }
     if (charts)
         fputs("</div>\n", f);
+    ls_report_locations_html(f, r, xl); /* ahead of the individual stacks (issue 14) */
 
     fputs("<h3>Sites</h3>\n<table>\n<thead><tr><th>pattern</th><th>trend</th><th>growth / ", f);
     fputs(xl, f);

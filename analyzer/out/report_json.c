@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "report_locations.h"
 #include "util.h"
 
 static void num(FILE *f, double v)
@@ -104,7 +105,9 @@ static void process_fields(FILE *f, const ls_analysis_t *a, size_t pi)
     num(f, r->total.growth_bytes);
     fputs(", \"bytes_per_step\": ", f);
     num(f, r->total.bytes_per_step);
-    fputs("},\n  \"sites\": [\n", f);
+    fputs("},\n  \"locations\": ", f);
+    ls_report_locations_json(f, r);
+    fputs(",\n  \"sites\": [\n", f);
     for (size_t i = 0; i < r->n_sites; i++) {
         site(f, r, &r->sites[i]);
         fputs(i + 1 < r->n_sites ? ",\n" : "\n", f);

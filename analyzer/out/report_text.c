@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "report_locations.h"
 #include "report_lost.h"
 #include "report.h"
 #include "util.h"
@@ -64,6 +65,7 @@ static void process_text(FILE *f, const ls_analysis_t *a, size_t pi, size_t limi
         if (all || r->sites[i].c.pattern != LS_PAT_STABLE)
             matter++;
     size_t want = limit && limit < matter ? limit : matter;
+    ls_report_locations_text(f, r, unit); /* ahead of the individual stacks (issue 14) */
     if (want) {
         fprintf(f, "\n  %-8s  %-12s  %12s  %10s  %11s  %-16s  %s\n", "SEVERITY", "PATTERN", "GROWTH/STEP", "LIVE",
                 "GROWTH", "LIVE BYTES", "LOCATION");
