@@ -216,18 +216,21 @@ static void blocks_by_count(const ls_series_view_t *v, size_t n, blocks_t *b)
 }
 
 /* Evenly spaced: every gap between snapshots within a factor of 2 of every other (timer
- * jitter passes; bursts, thinning and rate changes do not). */
+ * jitter passes; bursts, thinning and rate changes do not). Snapshots at the same x (the
+ * exit snapshot taken at the last marked step) are no gap. */
 static int evenly_spaced(const ls_series_view_t *v, size_t n)
 {
     double lo = INFINITY, hi = 0;
     for (size_t i = 1; i < n; i++) {
         double g = v->x[i] - v->x[i - 1];
+        if (g <= 0)
+            continue;
         if (g < lo)
             lo = g;
         if (g > hi)
             hi = g;
     }
-    return n < 3 || (lo > 0 && hi <= 2 * lo);
+    return hi <= 2 * lo;
 }
 
 /* Value of the piecewise-linear series (and of its clock) at x; j is a cursor that only
