@@ -257,6 +257,69 @@ START_TEST(leak_torn_down_at_exit)
     ls_classify(&v, 1, NULL, &c);
     ck_assert_str_eq(ls_pattern_name(c.pattern), "leak");
     ck_assert_uint_eq(c.n_used, v.n - 1);
+    /* The figures the verdict rests on are those before the teardown (issue 14). */
+    ck_assert_double_eq(c.verdict_live_bytes, sim.y[v.n - 2]);
+    ck_assert_double_eq(c.verdict_growth_bytes, sim.y[v.n - 2] - sim.y[0]);
+    ck_assert_double_eq(c.growth_bytes, 0 - sim.y[0]);
+}
+END_TEST
+
+/* Sample every `dense` steps before `at`, every `sparse` from there to `steps`. */
+static void sample_uneven(double steps, double at, double dense, double sparse)
+{
+    sim.npts = 0;
+    for (double x = 0; x <= steps + 1e-9; x += x < at ? dense : sparse) {
+        double y = 0;
+        for (size_t i = 0; i < sim.n; i++)
+            if (sim.o[i].birth <= x && x < sim.o[i].death)
+                y += sim.o[i].size;
+        ck_assert_uint_lt(sim.npts, MAXPTS);
+        sim.x[sim.npts] = x;
+        sim.y[sim.npts++] = y;
+    }
+    hist_at(sim.x[sim.npts - 1], sim.edges, sim.ages);
+    hist_at(sim.x[sim.npts - 2], sim.pedges, sim.pages);
+}
+
+START_TEST(uneven_spacing_leak_that_stops)
+{
+    /* 200 B/step for 5000 steps, then nothing, over 10000 steps (issue 14): a warm-up,
+     * whether the snapshots are dense while it leaks (ratio 2..30) or after it stopped. */
+    static const double ratios[] = {1, 2, 5, 20, 30};
+    for (size_t r = 0; r < sizeof ratios / sizeof ratios[0]; r++)
+        for (int late = 0; late < 2; late++) {
+            sim_reset(40 + r);
+            for (int s = 0; s < 5000; s++)
+                obj(s, INF, 200);
+            if (late)
+                sample_uneven(10000, 5000, 100, 100 / ratios[r]);
+            else
+                sample_uneven(10000, 5000, 100 / ratios[r], 100);
+            ls_class_t c = classify_one();
+            ck_assert_msg(c.pattern == LS_PAT_WARMUP && c.severity == LS_SEV_NONE,
+                          "ratio %g late %d: %s/%s", ratios[r], late, ls_pattern_name(c.pattern),
+                          ls_severity_name(c.severity));
+        }
+}
+END_TEST
+
+START_TEST(uneven_spacing_steady_leak)
+{
+    /* The same leak that never stops: a leak at 200 B/step under every spacing. */
+    static const double ratios[] = {2, 5, 20, 30};
+    for (size_t r = 0; r < sizeof ratios / sizeof ratios[0]; r++)
+        for (int late = 0; late < 2; late++) {
+            sim_reset(60 + r);
+            for (int s = 0; s < 10000; s++)
+                obj(s, INF, 200);
+            if (late)
+                sample_uneven(10000, 5000, 100, 100 / ratios[r]);
+            else
+                sample_uneven(10000, 5000, 100 / ratios[r], 100);
+            ls_class_t c = classify_one();
+            ck_assert_msg(c.pattern == LS_PAT_LEAK, "ratio %g late %d: %s", ratios[r], late, ls_pattern_name(c.pattern));
+            ck_assert_msg(fabs(c.bytes_per_step - 200) < 1, "ratio %g: %g B/step", ratios[r], c.bytes_per_step);
+        }
 }
 END_TEST
 
@@ -787,6 +850,8 @@ static Suite *suite(void)
     tcase_add_test(t, rule_slowing_and_young_rise);
     tcase_add_test(t, rule_falls_came_down_early_rise_no_trend);
     tcase_add_test(t, evidence_from_measurements);
+    tcase_add_test(t, uneven_spacing_leak_that_stops);
+    tcase_add_test(t, uneven_spacing_steady_leak);
     suite_add_tcase(s, t);
     return s;
 }
