@@ -49,36 +49,49 @@ static int cmp_location(const void *pa, const void *pb)
     return (a->live_bytes < b->live_bytes) - (a->live_bytes > b->live_bytes);
 }
 
-/* Groups of two or more stacks; the age sums of group g live at ages + 2*g (last, prev). */
+/* Orders eligible sites by location, then by importance (their index in the sorted sites). */
+static const ls_site_result_t *sort_base;
+
+static int cmp_by_location(const void *pa, const void *pb)
+{
+    size_t ia = *(const size_t *)pa, ib = *(const size_t *)pb;
+    const ls_frame_info_t *a = sort_base[ia].loc, *b = sort_base[ib].loc;
+    int d = strcmp(a->function, b->function);
+    if (!d)
+        d = strcmp(a->file, b->file);
+    if (!d)
+        d = (a->line > b->line) - (a->line < b->line);
+    return d ? d : (ia > ib) - (ia < ib);
+}
+
+/* Groups of two or more stacks, found by sorting (O(n log n) in the number of sites); the
+ * age sums of group g live at ages[2g] (last) and ages[2g+1] (previous). */
 static size_t group_sites(ls_proc_result_t *r, ls_location_result_t *g, double **ages)
 {
     const ls_proc_series_t *p = r->p;
-    size_t ng = 0;
-    char *taken = ls_xcalloc(r->n_sites ? r->n_sites : 1, 1);
-    for (size_t i = 0; i < r->n_sites; i++) {
-        const ls_site_result_t *s = &r->sites[i];
-        if (taken[i] || s->sup || !known(s->loc))
-            continue;
-        size_t peers = 0;
-        for (size_t j = i + 1; j < r->n_sites; j++)
-            peers += !taken[j] && !r->sites[j].sup && known(r->sites[j].loc) && same_location(s->loc, r->sites[j].loc);
-        if (!peers)
+    size_t *idx = ls_xcalloc(r->n_sites ? r->n_sites : 1, sizeof *idx), ne = 0, ng = 0;
+    for (size_t i = 0; i < r->n_sites; i++)
+        if (!r->sites[i].sup && known(r->sites[i].loc))
+            idx[ne++] = i;
+    sort_base = r->sites;
+    qsort(idx, ne, sizeof *idx, cmp_by_location);
+    for (size_t i = 0, j; i < ne; i = j) {
+        for (j = i + 1; j < ne && same_location(r->sites[idx[i]].loc, r->sites[idx[j]].loc); j++)
+            ;
+        if (j - i < 2)
             continue;
         ls_location_result_t *l = &g[ng];
         memset(l, 0, sizeof *l);
-        l->loc = s->loc;
+        l->loc = r->sites[idx[i]].loc;
         l->bytes = ls_xcalloc(p->n ? p->n : 1, sizeof *l->bytes);
         ages[2 * ng] = ls_xcalloc(p->n_buckets_last + 1, sizeof(double));
         ages[2 * ng + 1] = ls_xcalloc(p->n_buckets_prev + 1, sizeof(double));
-        for (size_t j = i; j < r->n_sites; j++)
-            if (!taken[j] && !r->sites[j].sup && known(r->sites[j].loc) && same_location(s->loc, r->sites[j].loc)) {
-                taken[j] = 1;
-                add_stack(l, &r->sites[j], p->n, ages[2 * ng], ages[2 * ng + 1], p->n_buckets_last,
-                          p->n_buckets_prev);
-            }
+        for (size_t k = i; k < j; k++)
+            add_stack(l, &r->sites[idx[k]], p->n, ages[2 * ng], ages[2 * ng + 1], p->n_buckets_last,
+                      p->n_buckets_prev);
         ng++;
     }
-    free(taken);
+    free(idx);
     return ng;
 }
 
