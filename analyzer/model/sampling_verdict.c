@@ -3,8 +3,12 @@
  * of a sampled process gets 95% intervals for its live bytes and its growth rate, and its
  * pattern and severity are judged on them, so that sampling noise never makes a leak.
  *
- * Live bytes: the estimate ± 1.96 sd, sd from the SAMPLING record (the Horvitz-Thompson
- * variance, summed per sample in the shim). Rate: the classifier's slope ± 1.96 ×
+ * Live bytes: sd from the SAMPLING record (the Horvitz-Thompson variance, summed per
+ * sample in the shim). With k = sd²/estimate the estimate is k times an effective Poisson
+ * count n = estimate/k (exactly so for blocks much smaller than the rate, where every
+ * sample stands for ~rate bytes), and the interval is the exact (Garwood) Poisson interval
+ * on n, times k: asymmetric, wider above a low estimate, and at least 95% — the plain
+ * ± 1.96 sd undercovers when the estimate happens to be low, since its sd is low too. Rate: the classifier's slope ± 1.96 ×
  * sqrt(sd_end² + sd_start²) / (x_end − x_start) over its steady segment — the error of the
  * growth between the segment's ends, conservative when the two estimates share samples.
  * A leak whose rate interval reaches 0, or whose last estimate rests on fewer than
@@ -23,6 +27,7 @@ typedef struct {
     const ls_process_t *files; /* the process's snapshot paths */
     ls_sampling_t *at;         /* per snapshot, loaded on demand */
     unsigned char *loaded;
+    uint64_t rate;
 } sample_cache_t;
 
 static const ls_sampling_t *sampling_at(sample_cache_t *c, size_t k)
@@ -44,6 +49,26 @@ static double sd_of(sample_cache_t *c, size_t k, uint32_t id, uint64_t *live_sam
     return s ? (double)s->sd : 0;
 }
 
+/* Quantile of chi-squared with nu degrees of freedom at normal quantile z (Wilson-Hilferty,
+ * within 1% from nu = 2 up). */
+static double chi2_quantile(double nu, double z)
+{
+    double c = 2.0 / (9.0 * nu), t = 1.0 - c + z * sqrt(c);
+    return t > 0 ? nu * t * t * t : 0;
+}
+
+static void live_interval(double est, double sd, uint64_t rate, double *lo, double *hi)
+{
+    if (!(sd > 0)) { /* every block sampled for sure (blocks far above the rate), or none seen */
+        *lo = est;
+        *hi = est > 0 ? est : 3.689 * (double)rate; /* -ln(0.025): nothing sampled in ~3.7 rates */
+        return;
+    }
+    double k = sd * sd / est, n = est / k;
+    *lo = n > 0 ? k * chi2_quantile(2 * n, -LS_SAMPLING_Z95) / 2 : 0;
+    *hi = k * chi2_quantile(2 * n + 2, LS_SAMPLING_Z95) / 2;
+}
+
 /* First snapshot at or after the steady segment's start. */
 static size_t index_at(const ls_proc_series_t *p, double x)
 {
@@ -59,8 +84,7 @@ static void adjust_site(ls_analysis_t *a, const ls_proc_series_t *p, sample_cach
     size_t last = p->n - 1, end = s->c.n_used ? s->c.n_used - 1 : last, start = index_at(p, s->c.burn_in);
     double sd = sd_of(c, last, s->s->id, &e->live_samples);
     e->sampled = 1;
-    e->live_lo = fmax(0, s->live_bytes - LS_SAMPLING_Z95 * sd);
-    e->live_hi = s->live_bytes + LS_SAMPLING_Z95 * sd;
+    live_interval(s->live_bytes, sd, c->rate, &e->live_lo, &e->live_hi);
     if (start >= end)
         start = 0;
     double sd_end = sd_of(c, end, s->s->id, NULL), sd_start = sd_of(c, start, s->s->id, NULL);
@@ -70,12 +94,12 @@ static void adjust_site(ls_analysis_t *a, const ls_proc_series_t *p, sample_cach
     e->rate_hi = s->c.bytes_per_step + half;
     if (s->c.pattern != LS_PAT_LEAK)
         return;
-    uint64_t grown_samples = 0;
-    sd_of(c, end, s->s->id, &grown_samples);
-    if (grown_samples < LS_SAMPLING_MIN_SAMPLES || !(e->rate_lo > 0)) {
+    uint64_t samples = 0;
+    sd_of(c, end, s->s->id, &samples);
+    if (samples < LS_SAMPLING_MIN_SAMPLES || !(e->rate_lo > 0)) {
         s->c.pattern = LS_PAT_INCONCLUSIVE;
         s->c.severity = LS_SEV_NONE;
-        s->c.why = grown_samples < LS_SAMPLING_MIN_SAMPLES ? "too few samples to tell (sampled run)"
+        s->c.why = samples < LS_SAMPLING_MIN_SAMPLES ? "too few samples to tell (sampled run)"
                                                            : "growth within the sampling noise (sampled run)";
         return;
     }
@@ -94,8 +118,8 @@ void ls_sampling_adjust(ls_analysis_t *a, size_t pi)
     if (ls_run_open(a->series.dir, &run, err, sizeof err) < 0)
         return;
     if (pi < run.n_procs && run.procs[pi].n_paths == p->n && run.procs[pi].pid == p->pid) {
-        sample_cache_t c = {&run.procs[pi], ls_xcalloc(p->n, sizeof(ls_sampling_t)), ls_xcalloc(p->n, 1)};
-        r->sample_rate = sampling_at(&c, p->n - 1)->rate;
+        sample_cache_t c = {&run.procs[pi], ls_xcalloc(p->n, sizeof(ls_sampling_t)), ls_xcalloc(p->n, 1), 0};
+        r->sample_rate = c.rate = sampling_at(&c, p->n - 1)->rate;
         memset(r->counts, 0, sizeof r->counts);
         for (size_t i = 0; i < r->n_sites; i++) {
             if (r->sample_rate)
