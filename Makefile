@@ -25,7 +25,7 @@ BASECFLAGS := -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE -MMD -MP
 SHIM_CFLAGS := $(BASECFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer \
                -fno-strict-aliasing -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc
 PKG_CFLAGS = $(shell pkg-config --cflags libunwind libdw yaml-0.1 jansson check 2>/dev/null)
-SHIM_LIBS := -lunwind -ldl -lpthread
+SHIM_LIBS := -lunwind -ldl -lpthread -lm
 ANALYZER_LIBS := -ldw -lelf -lyaml -ljansson -lz -lstdc++ -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 

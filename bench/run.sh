@@ -112,3 +112,6 @@ fi
 
 # 5. the reachability scan at exit per GiB of live heap, next to LeakSanitizer's (issue 13)
 [ -x bench/scan_speed.sh ] && BUILD=$B bench/scan_speed.sh
+
+# 6. sampled tracking (issue 11): ratios at exact, 64 KiB, 512 KiB and 2 MiB
+[ -x bench/sampled.sh ] && BUILD=$B bench/sampled.sh

@@ -32,6 +32,7 @@ extern void leakscope_shim_mark(uint64_t step) __attribute__((weak));
 extern int leakscope_shim_active(void) __attribute__((weak));
 extern void leakscope_shim_traced_memory(size_t *current, size_t *peak) __attribute__((weak));
 extern void leakscope_shim_reset_peak(void) __attribute__((weak));
+extern void leakscope_shim_set_sample(size_t bytes) __attribute__((weak));
 
 /* Write a snapshot now, labelled `label` (letters, digits, '-' and '_' are kept;
  * NULL means "snapshot"). Synchronous: the file exists when the call returns. */
@@ -75,6 +76,16 @@ static inline void leakscope_reset_peak(void)
 {
     if (leakscope_shim_reset_peak)
         leakscope_shim_reset_peak();
+}
+
+/* Switch tracking at run time: 0 for exact tracking, else sampled tracking with a mean of
+ * `bytes` allocated between samples (as LEAKSCOPE_SAMPLE). Figures become unbiased
+ * estimates; blocks traced before a switch to a sparser rate are thinned to match it.
+ * Does nothing without the shim. */
+static inline void leakscope_set_sample(size_t bytes)
+{
+    if (leakscope_shim_set_sample)
+        leakscope_shim_set_sample(bytes);
 }
 
 #ifdef __cplusplus

@@ -29,6 +29,7 @@
 #define LS_TAG_AGE_EDGES 3
 #define LS_TAG_SITE 4
 #define LS_TAG_LEAKS 5 /* version 2: the reachability scan at exit (docs/scan.md) */
+#define LS_TAG_SAMPLING 6 /* issue 11: a sampled snapshot's rate and per-site sample figures */
 #define LS_TAG_END 0xFFFF
 
 /* HEADER: 18 u64 fields, then three strings (label, prog, exe), each u16 length + bytes. */
@@ -57,11 +58,20 @@
 #define LS_FMT_LEAKS_TOTALS 5
 #define LS_FMT_LEAKS_FIXED (LS_FMT_LEAKS_TOTALS * 8 + 4)
 #define LS_FMT_LEAKS_ENTRY_LEN (4 + 4 * 8)
+/* SAMPLING (at most one, after the SITE records; only in a sampled snapshot, whose SITE and
+ * HEADER figures are then unbiased estimates): u64 rate (mean bytes between samples), u64
+ * seed (LEAKSCOPE_SEED, 0 = from the clock), u64 flags (LS_FMT_SAMPLING_*); u32 n; n entries
+ * of u32 site id, u64 live samples, u64 samples taken since start, u64 standard deviation
+ * of the site's live_bytes estimate (bytes). Readers of an older version skip it. */
+#define LS_FMT_SAMPLING_FIXED (3 * 8 + 4)
+#define LS_FMT_SAMPLING_ENTRY_LEN (4 + 3 * 8)
+#define LS_FMT_SAMPLING_RATE_CHANGED 1u /* the rate changed during the run */
 /* END: u64 n_sites, u64 checksum of every byte before END's tag. */
 #define LS_FMT_END_LEN (8 + 8)
 /* HEADER state_flags bits. */
 #define LS_FMT_STATE_STOPPED 1u
 #define LS_FMT_STATE_UNTRACKED 2u
+#define LS_FMT_STATE_SAMPLED 4u /* issue 11: figures are estimates (see SAMPLING) */
 
 /* ---- the END record's checksum ----------------------------------------------------
  * Byte-wise hashes are latency-bound (a multiply per byte: ~1.4 ns/byte here, most of the

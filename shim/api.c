@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "sample.h"
 #include "scan.h"
 #include "writer.h"
 
@@ -18,6 +19,7 @@ LS_EXPORT void leakscope_shim_mark(uint64_t step);
 LS_EXPORT int leakscope_shim_active(void);
 LS_EXPORT void leakscope_shim_traced_memory(size_t *current, size_t *peak);
 LS_EXPORT void leakscope_shim_reset_peak(void);
+LS_EXPORT void leakscope_shim_set_sample(size_t bytes);
 
 LS_EXPORT void leakscope_shim_snapshot(const char *label)
 {
@@ -67,9 +69,22 @@ LS_EXPORT void leakscope_shim_reset_peak(void)
     ls_guard--;
 }
 
+/* Issue 11: switch between exact (0) and sampled tracking. From a signal handler that
+ * interrupted a hook (ls_guard set) it does nothing: the switch walks the tables. */
+LS_EXPORT void leakscope_shim_set_sample(size_t bytes)
+{
+    int saved = errno;
+    if (atomic_load(&ls_state) == LS_UNINIT)
+        ls_engine_init();
+    if (!ls_guard && atomic_load(&ls_state) == LS_READY)
+        ls_sample_set(bytes > (1ull << 40) ? (1ull << 40) : (uint64_t)bytes);
+    errno = saved;
+}
+
 LS_EXPORT void leakscope_snapshot(const char *label) __attribute__((alias("leakscope_shim_snapshot")));
 LS_EXPORT void leakscope_mark(uint64_t step) __attribute__((alias("leakscope_shim_mark")));
 LS_EXPORT int leakscope_active(void) __attribute__((alias("leakscope_shim_active")));
 LS_EXPORT void leakscope_traced_memory(size_t *current, size_t *peak)
     __attribute__((alias("leakscope_shim_traced_memory")));
 LS_EXPORT void leakscope_reset_peak(void) __attribute__((alias("leakscope_shim_reset_peak")));
+LS_EXPORT void leakscope_set_sample(size_t bytes) __attribute__((alias("leakscope_shim_set_sample")));

@@ -56,6 +56,8 @@
 #include "engine.h"
 #include "modules.h"
 #include "procfs.h"
+#include "keep.h"   /* issue 11 */
+#include "sample.h" /* issue 11 */
 #include "scan.h"
 #include "sites.h"
 #include "writer.h"
@@ -289,6 +291,8 @@ void ls_config_from_env(ls_config_t *cfg, char *const *envp)
     if (absolutise(cfg->out_dir, sizeof cfg->out_dir, dir) != 0)
         memcpy(cfg->out_dir, dir, strlen(dir) + 1);
     ls_scan_configure(envp); /* issue 13: LEAKSCOPE_SCAN */
+    ls_sample_configure(envp); /* issue 11: LEAKSCOPE_SAMPLE, LEAKSCOPE_SEED */
+    ls_keep_configure(envp);   /* issue 11: LEAKSCOPE_KEEP */
 }
 
 /* ---- lifecycle ----------------------------------------------------------------- */
@@ -499,6 +503,8 @@ void ls_engine_drain_deferred(void)
 
 void ls_record_alloc(void *p, size_t size, ls_caller_t caller)
 {
+    if (LS_UNLIKELY(ls_sample_skip(size))) /* issue 11: not sampled, not traced */
+        return;
     ls_thread_t *t = ls_thread_self();
     if (LS_UNLIKELY(!t))
         return ls_engine_fail("cannot allocate its per-thread table (out of memory)");
@@ -527,11 +533,15 @@ void ls_record_alloc(void *p, size_t size, ls_caller_t caller)
     }
     ls_count_alloc(t, site->id, size);
     traced_change(t, (int64_t)size);
+    if (LS_UNLIKELY(atomic_load_explicit(&ls_sample_armed, memory_order_relaxed))) /* issue 11 */
+        ls_sample_note_alloc((uintptr_t)p, site->id, size);
 }
 
 int ls_record_free(void *p)
 {
     ls_ptr_entry_t old;
+    if (LS_UNLIKELY(ls_sample_miss(p))) /* issue 11: an unsampled block, no lookup */
+        return 0;
     if (!ls_ptr_remove((uintptr_t)p, &old))
         return 0;
     ls_record_release(&old);
@@ -540,6 +550,8 @@ int ls_record_free(void *p)
 
 int ls_record_take(void *p, ls_ptr_entry_t *old)
 {
+    if (LS_UNLIKELY(ls_sample_miss(p))) /* issue 11 */
+        return 0;
     return ls_ptr_remove((uintptr_t)p, old);
 }
 
@@ -556,6 +568,8 @@ void ls_record_release(const ls_ptr_entry_t *old)
     if (LS_LIKELY(t != NULL))
         ls_count_free(t, old->site);
     traced_change(t, -(int64_t)old->size);
+    if (LS_UNLIKELY(atomic_load_explicit(&ls_sample_armed, memory_order_relaxed))) /* issue 11 */
+        ls_sample_note_free(old->ptr, old->site, old->size);
 }
 
 /* ---- figures ------------------------------------------------------------------- */

@@ -10,6 +10,7 @@
  * the modules lock, then pointer-table shard locks one at a time, then the threads lock.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -26,6 +27,8 @@
 #include "engine.h"
 #include "modules.h"
 #include "ptrtable.h"
+#include "keep.h"   /* issue 11 */
+#include "sample.h" /* issue 11 */
 #include "scan.h"
 #include "sites.h"
 #include "writer.h"
@@ -127,7 +130,15 @@ typedef struct {
     uint64_t epochs; /* E: buckets cover [0, E) */
     uint32_t buckets;
     uint64_t untracked_bytes, untracked_count;
+    /* Sampled snapshot (issue 11): rate > 0; every block counts S/p(S) bytes and 1/p(S)
+     * blocks (counts summed in 1/LS_COUNT_FX units, rounded once per figure); per site, the
+     * variance of the live-bytes estimate and the number of live samples. */
+    uint64_t rate;
+    double *var;
+    uint64_t *samples;
 } aggregate_t;
+
+#define LS_COUNT_FX 1024
 
 static inline uint32_t bucket_of(const aggregate_t *a, uint64_t e)
 {
@@ -144,12 +155,40 @@ static void aggregate_entry(const ls_ptr_entry_t *e, void *ctx)
         a->untracked_count++;
         return;
     }
-    a->live[e->site].bytes += e->size;
-    a->live[e->site].count++;
+    uint64_t bytes = e->size, count = 1;
+    if (a->rate) { /* issue 11 */
+        double w = ls_sample_weight(e->size, a->rate), sw = w * (double)e->size;
+        bytes = (uint64_t)llround(sw);
+        count = (uint64_t)llround(w * LS_COUNT_FX);
+        a->var[e->site] += sw * sw * (1.0 - 1.0 / w);
+        a->samples[e->site]++;
+    }
+    a->live[e->site].bytes += bytes;
+    a->live[e->site].count += count;
     if (a->age) {
         pair_t *p = &a->age[(size_t)e->site * LS_AGE_BUCKETS + bucket_of(a, e->epoch)];
-        p->bytes += e->size;
-        p->count++;
+        p->bytes += bytes;
+        p->count += count;
+    }
+}
+
+/* Sampled counts back to whole blocks (a block present in the sample counts at least 1). */
+static void aggregate_round(aggregate_t *a)
+{
+    if (!a->rate)
+        return;
+    for (uint32_t id = 0; id < a->n_sites; id++) {
+        uint64_t fx = a->live[id].count;
+        a->live[id].count = fx ? (fx + LS_COUNT_FX / 2) / LS_COUNT_FX + (fx < LS_COUNT_FX / 2) : 0;
+        if (!a->age)
+            continue;
+        uint64_t sum = 0; /* the buckets must add up to the site's count (the reader checks) */
+        for (uint32_t b = 0; b < LS_AGE_BUCKETS; b++) {
+            pair_t *p = &a->age[(size_t)id * LS_AGE_BUCKETS + b];
+            p->count = p->count ? (p->count + LS_COUNT_FX / 2) / LS_COUNT_FX + (p->count < LS_COUNT_FX / 2) : 0;
+            sum += p->count;
+        }
+        a->live[id].count = sum;
     }
 }
 
@@ -256,12 +295,46 @@ static void write_leaks(writer_t *w, const ls_scan_t *scan)
     }
 }
 
+/* SAMPLING record (issue 11, docs/format.md): the rate, then per site its live samples,
+ * the samples taken since start (raw_allocs) and the standard deviation of live_bytes. */
+static void write_sampling(writer_t *w, const aggregate_t *a, const ls_site_counters_t *raw)
+{
+    uint32_t n = 0;
+    for (uint32_t id = 0; id < a->n_sites; id++)
+        n += ls_site_by_id(id) != NULL;
+    w_record(w, LS_TAG_SAMPLING, LS_FMT_SAMPLING_FIXED + (uint64_t)LS_FMT_SAMPLING_ENTRY_LEN * n);
+    w_u64(w, a->rate);
+    w_u64(w, ls_sample_seed());
+    w_u64(w, ls_sample_changed() ? LS_FMT_SAMPLING_RATE_CHANGED : 0u);
+    w_u32(w, n);
+    for (uint32_t id = 0; id < a->n_sites; id++) {
+        if (!ls_site_by_id(id))
+            continue;
+        w_u32(w, id);
+        w_u64(w, a->samples[id]);
+        w_u64(w, raw[id].alloc_count);
+        w_u64(w, (uint64_t)llround(sqrt(a->var[id])));
+    }
+}
+
+/* Sampled snapshot: the per-site totals become the sampler's estimates (raw keeps the
+ * sample counts for the SAMPLING record); the peak is the highest estimate written. */
+static void estimate_totals(const aggregate_t *a, ls_site_counters_t *tot, ls_site_counters_t *raw)
+{
+    for (uint32_t id = 0; id < a->n_sites; id++) {
+        raw[id] = tot[id];
+        ls_sample_site_totals(id, &tot[id].alloc_count, &tot[id].alloc_bytes, &tot[id].free_count);
+        if (tot[id].alloc_count < a->live[id].count + tot[id].free_count) /* blocks from before sampling */
+            tot[id].alloc_count = a->live[id].count + tot[id].free_count;
+    }
+}
+
 /* Write the snapshot body to out.fd. Called with snapshot_lock held. */
 static void write_body(const char *label, uint64_t this_seq)
 {
     writer_t *w = &out;
     ls_scan_t scan; /* issue 13: the scan runs first, while nothing else holds the tables */
-    int scanned = ls_scan_wanted(label) && ls_scan_run(&scan) == 0;
+    int scanned = !ls_sample_ever() && ls_scan_wanted(label) && ls_scan_run(&scan) == 0; /* issue 11: no scan once sampled */
     ls_cksum_init(&w->sum);
     w->used = 0;
     w->error = 0;
@@ -279,7 +352,16 @@ static void write_body(const char *label, uint64_t this_seq)
     size_t age_sz = ((size_t)a.n_sites + 1) * LS_AGE_BUCKETS * sizeof(pair_t);
     a.live = ls_pages_alloc(live_sz);
     a.age = a.n_sites <= 262144 ? ls_pages_alloc(age_sz) : NULL;
-    if (!a.live) {
+    a.rate = atomic_load(&ls_sample_rate); /* issue 11 */
+    size_t smp_sz = a.rate ? ((size_t)a.n_sites + 1) * (sizeof(double) + sizeof(uint64_t) + sizeof(ls_site_counters_t)) : 0;
+    char *smp = a.rate ? ls_pages_alloc(smp_sz) : NULL;
+    if (a.rate && smp) {
+        a.var = (double *)smp;
+        a.samples = (uint64_t *)(a.var + a.n_sites + 1);
+    }
+    if (!a.live || (a.rate && !smp)) {
+        ls_pages_free(smp, smp_sz);
+        ls_pages_free(a.live, live_sz);
         if (scanned)
             ls_scan_free(&scan);
         w->error = ENOMEM;
@@ -287,6 +369,7 @@ static void write_body(const char *label, uint64_t this_seq)
         return;
     }
     ls_ptr_foreach(aggregate_entry, &a);
+    aggregate_round(&a);
     /* The header's figures are sums over the same walk and counters as the SITE records,
      * so a snapshot agrees with itself even while other threads allocate. */
     size_t tot_sz = ((size_t)a.n_sites + 1) * sizeof(ls_site_counters_t);
@@ -295,19 +378,27 @@ static void write_body(const char *label, uint64_t this_seq)
         if (scanned)
             ls_scan_free(&scan);
         w->error = ENOMEM;
+        ls_pages_free(smp, smp_sz);
         ls_pages_free(a.live, live_sz);
         ls_pages_free(a.age, age_sz);
         return;
     }
+    ls_site_counters_t *raw = a.rate ? (ls_site_counters_t *)(a.samples + a.n_sites + 1) : NULL;
+    for (uint32_t id = 0; id < a.n_sites; id++)
+        ls_site_totals(id, &tot[id]);
+    if (a.rate)
+        estimate_totals(&a, tot, raw);
     current = allocs = frees = 0;
     for (uint32_t id = 0; id < a.n_sites; id++) {
-        ls_site_totals(id, &tot[id]);
         current += a.live[id].bytes;
         allocs += tot[id].alloc_count;
         frees += tot[id].free_count;
     }
     uint64_t counted_current;
     ls_engine_traced(&counted_current, &peak);
+    static uint64_t sampled_peak; /* issue 11: under snapshot_lock */
+    if (a.rate) /* the traced peak counts samples, not estimates: the highest estimate seen */
+        peak = sampled_peak = sampled_peak > current ? sampled_peak : current;
     if (peak < current)
         peak = current;
     untr_count += a.untracked_count;
@@ -338,7 +429,8 @@ static void write_body(const char *label, uint64_t this_seq)
     w_u64(w, allocs);
     w_u64(w, frees);
     w_u64(w, ls_config.frames);
-    w_u64(w, (atomic_load(&ls_state) == LS_DISABLED ? LS_FMT_STATE_STOPPED : 0u) | (untr_count ? LS_FMT_STATE_UNTRACKED : 0u));
+    w_u64(w, (atomic_load(&ls_state) == LS_DISABLED ? LS_FMT_STATE_STOPPED : 0u) | (untr_count ? LS_FMT_STATE_UNTRACKED : 0u) |
+                 (a.rate ? LS_FMT_STATE_SAMPLED : 0u));
     w_u64(w, untr_count);
     w_u64(w, untr_bytes);
     w_str16(w, lab, lab_len);
@@ -396,6 +488,9 @@ static void write_body(const char *label, uint64_t this_seq)
         }
     }
 
+    if (a.rate) /* issue 11 */
+        write_sampling(w, &a, raw);
+
     if (scanned) { /* issue 13 */
         write_leaks(w, &scan);
         ls_scan_free(&scan);
@@ -411,6 +506,7 @@ static void write_body(const char *label, uint64_t this_seq)
     ls_pages_free(a.live, live_sz);
     ls_pages_free(a.age, age_sz);
     ls_pages_free(tot, tot_sz);
+    ls_pages_free(smp, smp_sz);
 }
 
 static void report_output_failure(const char *what, int err)
@@ -498,6 +594,7 @@ static int take_locked(const char *label)
         if (r == 0) {
             seq = this_seq;
             atomic_fetch_add(&written, 1);
+            ls_keep_after_write(dfd, ls_config.prog, (uint64_t)getpid()); /* issue 11 */
             close(dfd);
             return 0;
         }

@@ -99,6 +99,7 @@ static void analyse_process(ls_analysis_t *a, size_t pi)
                 (s->c.pattern == LS_PAT_LEAK || s->c.pattern == LS_PAT_INCONCLUSIVE))
                 r->modules[m].bytes_per_step += s->c.bytes_per_step;
         }
+    ls_sampling_adjust(a, pi); /* issue 11: verdicts on sampled estimates' intervals */
     qsort(r->sites, r->n_sites, sizeof *r->sites, cmp_site);
     ls_locations_build(r, &pol->cls); /* after the sort: the groups point at the sorted sites */
     free(views);

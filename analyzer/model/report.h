@@ -12,6 +12,15 @@
 #include "policy.h"
 #include "series.h"
 
+/* Issue 11: a site of a sampled process — its figures are estimates, with 95% intervals
+ * (model/sampling_verdict.c). sampled 0 in an exact run. */
+typedef struct {
+    int sampled;
+    uint64_t live_samples;          /* samples behind the last live figure */
+    double live_lo, live_hi;        /* live bytes at the last snapshot */
+    double rate_lo, rate_hi;        /* growth per step (per snapshot when unmarked) */
+} ls_site_estimate_t;
+
 typedef struct {
     const ls_site_series_t *s;
     const ls_frame_info_t *loc;
@@ -21,6 +30,7 @@ typedef struct {
     const ls_suppression_t *sup;   /* the suppression that matches it, or NULL */
     int violated;                  /* breaks a rule of the policy */
     size_t index;                  /* in the process's sites */
+    ls_site_estimate_t est;        /* issue 11: sampled runs */
 } ls_site_result_t;
 
 typedef struct {
@@ -37,6 +47,7 @@ typedef struct {
     struct ls_location_result *locations; /* locations of two or more stacks (locations.h) */
     size_t n_locations;
     int fail;                /* some rule is broken in this process */
+    uint64_t sample_rate;    /* issue 11: LEAKSCOPE_SAMPLE of its last snapshot, 0 exact */
 } ls_proc_result_t;
 
 /* The kinds of rule a policy sets (docs/policy.md). */
@@ -86,6 +97,16 @@ const char *ls_site_label(const ls_site_result_t *r, char *buf, size_t len);
 /* Keep only the violations that `keep` accepts (used by --baseline); recomputes fail. */
 void ls_analysis_filter(ls_analysis_t *a, int (*keep)(const ls_analysis_t *a, const ls_violation_t *v, void *arg),
                         void *arg);
+
+/* Issue 11 (model/sampling_verdict.c): in a sampled process, give every site its 95%
+ * intervals and judge its verdict on them (a leak the noise could explain becomes
+ * inconclusive; severity from the interval's low end). Call before the rules. */
+void ls_sampling_adjust(ls_analysis_t *a, size_t pi);
+/* Issue 11 (out/report_sampling.c): the sampled-run notes and intervals of each output. */
+void ls_sampling_text(FILE *f, const ls_proc_result_t *r, size_t limit, int all);
+void ls_sampling_json_proc(FILE *f, const ls_proc_result_t *r); /* ", \"sampling\": {...}" or nothing */
+void ls_sampling_json_site(FILE *f, const ls_site_result_t *s); /* ", \"estimate\": {...}" or nothing */
+void ls_sampling_html(FILE *f, const ls_proc_result_t *r);
 
 /* Renderers; `limit` caps the sites listed (0: all that matter). */
 void ls_report_text(FILE *f, const ls_analysis_t *a, size_t limit, int all);

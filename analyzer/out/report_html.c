@@ -140,6 +140,7 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
     fprintf(f, " &middot; %zu sites &middot; traced at the end %s, peak %s</p>\n", p->n_sites,
             ls_format_size(b1, sizeof b1, (int64_t)(p->n ? p->traced[p->n - 1] : 0), 0),
             ls_format_size(b2, sizeof b2, (int64_t)p->traced_peak, 0));
+    ls_sampling_html(f, r); /* issue 11 */
     fputs("<h3>Total traced memory</h3>\n", f);
     line_chart(f, p->x, p->traced, p->n, NAN, "#37474f", xl, 1180, 220);
     ls_report_flame(f, p);

@@ -78,6 +78,7 @@ static void site(FILE *f, const ls_proc_result_t *r, const ls_site_result_t *s)
     else
         fputs("null", f);
     fprintf(f, ", \"violates_policy\": %s", s->violated ? "true" : "false");
+    ls_sampling_json_site(f, s); /* issue 11 */
     if (r->p->has_scan) /* issue 13: only from a snapshot with a reachability scan */
         fprintf(f, ",\n     \"direct_leak_bytes\": %llu, \"direct_leak_count\": %llu, "
                    "\"indirect_leak_bytes\": %llu, \"indirect_leak_count\": %llu",
@@ -100,6 +101,7 @@ static void process_fields(FILE *f, const ls_analysis_t *a, size_t pi)
     fprintf(f, ", \"pid\": %llu, \"marked\": %s, \"traced_bytes\": ", (unsigned long long)p->pid,
             p->marked ? "true" : "false");
     num(f, p->n ? p->traced[p->n - 1] : 0);
+    ls_sampling_json_proc(f, r); /* issue 11 */
     fprintf(f, ", \"peak_traced_bytes\": %llu,\n  \"total\": {\"pattern\": \"%s\", \"trend\": \"%s\", \"growth_bytes\": ",
             (unsigned long long)p->traced_peak, ls_pattern_name(r->total.pattern), ls_trend_name(r->total.trend));
     num(f, r->total.growth_bytes);

@@ -91,6 +91,7 @@ static void process_text(FILE *f, const ls_analysis_t *a, size_t pi, size_t limi
         if (want && strcmp(unit, "step") != 0)
             fputs("  (growth per snapshot: the program calls no leakscope_mark)\n", f);
     }
+    ls_sampling_text(f, r, limit, all); /* issue 11 */
     ls_lost_text(f, r); /* issue 13 */
 }
 

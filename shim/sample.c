@@ -1,0 +1,327 @@
+/*
+ * sample.c — sampled tracking (sample.h, issue 11): the per-thread exponential
+ * countdown, the counting filter in front of the pointer table, the per-site estimated
+ * totals, LEAKSCOPE_SAMPLE / LEAKSCOPE_SEED and the run-time switch behind
+ * leakscope_set_sample().
+ *
+ * Record-path contract (engine.c calls ls_sample_cross, ls_sample_note_alloc and
+ * ls_sample_note_free from hooks): no lock, no allocation, no glibc call but log()/exp()
+ * (pure functions of libm) and clock_gettime (vDSO). Memory comes from ls_pages_alloc
+ * (mmap) when sampling is first turned on, outside any hook.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "sample.h"
+
+_Atomic uint64_t ls_sample_rate;
+atomic_int ls_sample_armed;
+_Atomic uint32_t *ls_sample_filter;
+__thread int64_t ls_sample_left __attribute__((tls_model("initial-exec")));
+
+static __thread uint64_t rng __attribute__((tls_model("initial-exec")));
+static __thread int thinning __attribute__((tls_model("initial-exec")));
+static uint64_t seed;            /* LEAKSCOPE_SEED, 0 = from the clock */
+static _Atomic uint64_t threads_seeded;
+static atomic_int ever;
+static atomic_int changed; /* the rate changed once sampling was on */
+static pthread_mutex_t set_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- random numbers -------------------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+/* A thread's generator starts from LEAKSCOPE_SEED and the order in which threads first
+ * allocate (reproducible for a program whose threads start in a fixed order), or from the
+ * clock and the thread's own address when no seed is set. */
+static void seed_thread(void)
+{
+    uint64_t k = atomic_fetch_add(&threads_seeded, 1) + 1;
+    uint64_t s = seed;
+    if (!s) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)&rng;
+    }
+    rng = splitmix64(s ^ splitmix64(k));
+    if (!rng)
+        rng = 1;
+}
+
+static uint64_t next_u64(void)
+{
+    if (LS_UNLIKELY(!rng))
+        seed_thread();
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return rng * 0x2545F4914F6CDD1Dull;
+}
+
+/* Uniform in (0, 1]. */
+static double next_unit(void)
+{
+    return (double)((next_u64() >> 11) + 1) * 0x1.0p-53;
+}
+
+/* Bytes to the next sample: exponential with mean `rate`, at least 1. */
+static int64_t draw_countdown(uint64_t rate)
+{
+    double d = -log(next_unit()) * (double)rate;
+    if (d < 1.0)
+        return 1;
+    return d > 0x1.0p62 ? (int64_t)1 << 62 : (int64_t)d;
+}
+
+int ls_sample_cross(uint64_t size)
+{
+    uint64_t rate = atomic_load_explicit(&ls_sample_rate, memory_order_relaxed);
+    if (!rate)
+        return 1;
+    int64_t left = ls_sample_left;
+    if (LS_UNLIKELY(left <= 0 && !rng)) /* this thread's first allocation: draw its start */
+        left = draw_countdown(rate);
+    if ((uint64_t)left > size) {
+        ls_sample_left = left - (int64_t)size;
+        return 0;
+    }
+    ls_sample_left = draw_countdown(rate);
+    return 1;
+}
+
+double ls_sample_weight(uint64_t size, uint64_t rate)
+{
+    if (!rate)
+        return 1.0;
+    double p = -expm1(-(double)size / (double)rate);
+    return p > 0 ? 1.0 / p : (double)rate;
+}
+
+/* ---- per-site estimated totals ------------------------------------------------------ */
+
+#define FX 1024.0 /* counts kept in 1/1024 of a block */
+#define EST_CHUNK 1024
+#define EST_CHUNKS 4096 /* 4M sites, as LS_MAX_SITES */
+
+typedef struct {
+    _Atomic uint64_t allocs_fx, bytes, frees_fx;
+} est_t;
+
+static est_t *_Atomic est_chunks[EST_CHUNKS];
+
+/* The totals of `site`, the chunk mapped on first use; NULL when out of memory. */
+static est_t *est_of(uint32_t site)
+{
+    uint32_t c = site / EST_CHUNK;
+    if (c >= EST_CHUNKS)
+        return NULL;
+    est_t *chunk = atomic_load_explicit(&est_chunks[c], memory_order_acquire);
+    if (LS_UNLIKELY(!chunk)) {
+        est_t *fresh = ls_pages_alloc(EST_CHUNK * sizeof(est_t));
+        if (!fresh)
+            return NULL;
+        est_t *expected = NULL;
+        if (atomic_compare_exchange_strong(&est_chunks[c], &expected, fresh))
+            chunk = fresh;
+        else {
+            ls_pages_free(fresh, EST_CHUNK * sizeof(est_t));
+            chunk = expected;
+        }
+    }
+    return &chunk[site % EST_CHUNK];
+}
+
+void ls_sample_note_alloc(uintptr_t p, uint32_t site, uint64_t size)
+{
+    _Atomic uint32_t *slot = &ls_sample_filter[ls_sample_slot(p)];
+    if (atomic_load_explicit(slot, memory_order_relaxed) != UINT32_MAX) /* saturated: stays */
+        atomic_fetch_add_explicit(slot, 1, memory_order_relaxed);
+    est_t *e = est_of(site);
+    if (!e)
+        return;
+    double w = ls_sample_weight(size, atomic_load_explicit(&ls_sample_rate, memory_order_relaxed));
+    atomic_fetch_add_explicit(&e->allocs_fx, (uint64_t)llround(w * FX), memory_order_relaxed);
+    atomic_fetch_add_explicit(&e->bytes, (uint64_t)llround(w * (double)size), memory_order_relaxed);
+}
+
+void ls_sample_note_free(uintptr_t p, uint32_t site, uint64_t size)
+{
+    _Atomic uint32_t *slot = &ls_sample_filter[ls_sample_slot(p)];
+    uint32_t v = atomic_load_explicit(slot, memory_order_relaxed);
+    while (v != 0 && v != UINT32_MAX &&
+           !atomic_compare_exchange_weak_explicit(slot, &v, v - 1, memory_order_relaxed, memory_order_relaxed))
+        ;
+    est_t *e = thinning ? NULL : est_of(site);
+    if (!e)
+        return;
+    double w = ls_sample_weight(size, atomic_load_explicit(&ls_sample_rate, memory_order_relaxed));
+    atomic_fetch_add_explicit(&e->frees_fx, (uint64_t)llround(w * FX), memory_order_relaxed);
+}
+
+void ls_sample_site_totals(uint32_t site, uint64_t *allocs, uint64_t *bytes, uint64_t *frees)
+{
+    est_t *chunk = site / EST_CHUNK < EST_CHUNKS ? atomic_load(&est_chunks[site / EST_CHUNK]) : NULL;
+    est_t *e = chunk ? &chunk[site % EST_CHUNK] : NULL;
+    *allocs = e ? (uint64_t)llround((double)atomic_load(&e->allocs_fx) / FX) : 0;
+    *bytes = e ? atomic_load(&e->bytes) : 0;
+    *frees = e ? (uint64_t)llround((double)atomic_load(&e->frees_fx) / FX) : 0;
+}
+
+uint64_t ls_sample_seed(void)
+{
+    return seed;
+}
+
+int ls_sample_ever(void)
+{
+    return atomic_load(&ever);
+}
+
+int ls_sample_changed(void)
+{
+    return atomic_load(&changed);
+}
+
+/* ---- switching: arming the filter, thinning the table ------------------------------- */
+
+static void filter_add_entry(const ls_ptr_entry_t *e, void *ctx)
+{
+    (void)ctx;
+    _Atomic uint32_t *slot = &ls_sample_filter[ls_sample_slot(e->ptr)];
+    if (atomic_load_explicit(slot, memory_order_relaxed) != UINT32_MAX)
+        atomic_fetch_add_explicit(slot, 1, memory_order_relaxed);
+}
+
+/* Arm the filter (once). Blocks already in the table are added to it after `armed` is
+ * set: a thread that inserted before seeing `armed` inserted before this walk reaches its
+ * shard, so the walk counts it (a block counted twice only makes its slot a false hit). */
+static int arm(void)
+{
+    if (atomic_load(&ls_sample_armed))
+        return 0;
+    size_t sz = sizeof(uint32_t) << LS_SAMPLE_FILTER_BITS;
+    ls_sample_filter = ls_pages_alloc(sz);
+    if (!ls_sample_filter)
+        return -1;
+    atomic_store(&ls_sample_armed, 1);
+    if (atomic_load(&ls_state) == LS_READY)
+        ls_ptr_foreach(filter_add_entry, NULL);
+    return 0;
+}
+
+typedef struct {
+    uintptr_t *drop;
+    size_t n, cap;
+    uint64_t old_rate, new_rate;
+} thin_t;
+
+/* Keep a block with probability p_new(S) / p_old(S): it is then in the table with
+ * probability p_new(S), as if it had been sampled at the new rate. */
+static void thin_entry(const ls_ptr_entry_t *e, void *ctx)
+{
+    thin_t *t = ctx;
+    double keep = ls_sample_weight(e->size, t->old_rate) / ls_sample_weight(e->size, t->new_rate);
+    if (next_unit() > keep && t->n < t->cap)
+        t->drop[t->n++] = e->ptr;
+}
+
+static void thin_table(uint64_t old_rate, uint64_t new_rate)
+{
+    thin_t t = {NULL, 0, ls_ptr_count() + 1024, old_rate, new_rate};
+    t.drop = ls_pages_alloc(t.cap * sizeof *t.drop);
+    if (!t.drop)
+        return; /* no memory: the old blocks stay, weighted at the new rate */
+    ls_ptr_foreach(thin_entry, &t);
+    thinning = 1;
+    for (size_t i = 0; i < t.n; i++) {
+        ls_ptr_entry_t old;
+        if (ls_record_take((void *)t.drop[i], &old))
+            ls_record_release(&old);
+    }
+    thinning = 0;
+    ls_pages_free(t.drop, t.cap * sizeof *t.drop);
+}
+
+void ls_sample_set(uint64_t bytes)
+{
+    ls_guard++;
+    pthread_mutex_lock(&set_lock);
+    uint64_t old = atomic_load(&ls_sample_rate);
+    if (bytes && arm() != 0) {
+        ls_log("cannot map the sampling filter (out of memory); tracking stays exact");
+        bytes = 0;
+    }
+    if (bytes && (old == 0 || bytes > old) && atomic_load(&ls_state) == LS_READY)
+        thin_table(old, bytes);
+    if (atomic_load(&ever) && bytes != old)
+        atomic_store(&changed, 1);
+    if (bytes)
+        atomic_store(&ever, 1);
+    atomic_store(&ls_sample_rate, bytes);
+    pthread_mutex_unlock(&set_lock);
+    ls_guard--;
+}
+
+/* ---- configuration ------------------------------------------------------------------ */
+
+int ls_sample_parse(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; s[i] >= '0' && s[i] <= '9'; i++) {
+        if (i >= 15)
+            return -1;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (i == 0)
+        return -1;
+    static const struct {
+        const char *suffix;
+        unsigned shift;
+    } units[] = {{"", 0}, {"B", 0}, {"K", 10}, {"KB", 10}, {"KiB", 10}, {"k", 10}, {"M", 20},
+                 {"MB", 20}, {"MiB", 20}, {"G", 30}, {"GB", 30}, {"GiB", 30}};
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
+        if (strcmp(s + i, units[u].suffix) == 0) {
+            *out = v << units[u].shift;
+            return 0;
+        }
+    return -1;
+}
+
+static const char *env_value(char *const *envp, const char *name)
+{
+    size_t n = strlen(name);
+    for (; envp && *envp; envp++)
+        if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+            return *envp + n + 1;
+    return NULL;
+}
+
+void ls_sample_configure(char *const *envp)
+{
+    const char *v = env_value(envp, "LEAKSCOPE_SEED");
+    uint64_t x = 0;
+    if (v && *v && ls_sample_parse(v, &x) == 0 && strspn(v, "0123456789") == strlen(v))
+        seed = x;
+    else if (v && *v)
+        ls_log("LEAKSCOPE_SEED=%.40s is not a decimal number; the sampler is seeded from the clock", v);
+    v = env_value(envp, "LEAKSCOPE_SAMPLE");
+    if (!v || !*v)
+        return;
+    if (ls_sample_parse(v, &x) != 0 || x > (1ull << 40)) {
+        ls_log("LEAKSCOPE_SAMPLE=%.40s is not a number of bytes (with KiB, MiB or GiB) up to 1TiB; "
+               "tracking is exact", v);
+        return;
+    }
+    if (x)
+        ls_sample_set(x);
+}
