@@ -115,14 +115,113 @@ static int check_header(const uint8_t *p, size_t len)
     return pos == len ? 0 : -1;
 }
 
+/* Pass 1's state: where it is in the file's record order, and where errors go. */
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+    const char *name;
+    char *err;
+    size_t errlen;
+    scan_t *s;
+    enum { WANT_HEADER, IN_MODULES, IN_SITES } state;
+} scanner_t;
+
+#define SCAN_FAIL(sc, ...) fail((sc)->err, (sc)->errlen, (sc)->name, __VA_ARGS__)
+
+static int scan_header(scanner_t *sc, const uint8_t *p, uint32_t rl)
+{
+    if (sc->state != WANT_HEADER)
+        return SCAN_FAIL(sc, "corrupt: more than one HEADER record");
+    if (check_header(p, rl) < 0)
+        return SCAN_FAIL(sc, "corrupt: HEADER record has a bad length");
+    sc->s->header_off = (size_t)(p - sc->data);
+    sc->s->header_len = rl;
+    sc->state = IN_MODULES;
+    return 0;
+}
+
+static int scan_module(scanner_t *sc, const uint8_t *p, uint32_t rl)
+{
+    scan_t *s = sc->s;
+    if (sc->state != IN_MODULES)
+        return SCAN_FAIL(sc, "corrupt: MODULE record %s", sc->state == WANT_HEADER ? "before HEADER" : "after AGE_EDGES");
+    size_t q = LS_FMT_MODULE_FIXED, bid, path;
+    if (rl < LS_FMT_MODULE_FIXED || take_str(p, rl, &q, 0, &bid) < 0 || bid > LS_FMT_BUILD_ID_MAX ||
+        take_str(p, rl, &q, 1, &path) < 0 || q != rl)
+        return SCAN_FAIL(sc, "corrupt: MODULE record %zu has a bad length", s->n_modules);
+    s->n_modules++;
+    s->module_str += path + 1;
+    return 0;
+}
+
+static int scan_age_edges(scanner_t *sc, const uint8_t *p, uint32_t rl)
+{
+    if (sc->state != IN_MODULES)
+        return SCAN_FAIL(sc, "corrupt: AGE_EDGES record %s", sc->state == WANT_HEADER ? "before HEADER" : "repeated");
+    uint32_t n = rl >= LS_FMT_AGE_EDGES_FIXED ? rd32(p) : 0;
+    if (rl < LS_FMT_AGE_EDGES_FIXED || n < 2 || n > LS_MAX_AGE_BUCKETS + 1 || rl != LS_FMT_AGE_EDGES_FIXED + 8 * (size_t)n)
+        return SCAN_FAIL(sc, "corrupt: AGE_EDGES record has a bad count or length");
+    sc->s->edges_off = (size_t)(p - sc->data);
+    sc->s->n_edges = n;
+    sc->state = IN_SITES;
+    return 0;
+}
+
+static int scan_site(scanner_t *sc, const uint8_t *p, uint32_t rl)
+{
+    scan_t *s = sc->s;
+    if (sc->state != IN_SITES)
+        return SCAN_FAIL(sc, "corrupt: SITE record before %s", sc->state == WANT_HEADER ? "HEADER" : "AGE_EDGES");
+    if (rl < LS_FMT_SITE_FIXED)
+        return SCAN_FAIL(sc, "corrupt: SITE record %zu is too short", s->n_sites);
+    unsigned nframes = rd16(p + 4), nage = rd16(p + 6);
+    if (nframes < 1 || nframes > LS_MAX_FRAMES)
+        return SCAN_FAIL(sc, "corrupt: SITE record %zu has %u frames (1..%d)", s->n_sites, nframes, LS_MAX_FRAMES);
+    if (nage > s->n_edges - 1)
+        return SCAN_FAIL(sc, "corrupt: SITE record %zu has %u age entries for %u buckets", s->n_sites, nage,
+                         s->n_edges - 1);
+    if (rl != LS_FMT_SITE_FIXED + LS_FMT_FRAME_LEN * (size_t)nframes + LS_FMT_AGE_ENTRY_LEN * (size_t)nage)
+        return SCAN_FAIL(sc, "corrupt: SITE record %zu has a bad length", s->n_sites);
+    s->n_sites++;
+    s->n_frames += nframes;
+    s->n_age += nage;
+    return 0;
+}
+
+/* issue 13: after the SITE records, at most once */
+static int scan_leaks(scanner_t *sc, const uint8_t *p, uint32_t rl)
+{
+    if (sc->state != IN_SITES || sc->s->leaks_off)
+        return SCAN_FAIL(sc, "corrupt: LEAKS record %s", sc->state != IN_SITES ? "before AGE_EDGES" : "repeated");
+    if (rl < LS_FMT_LEAKS_FIXED || rl != LS_FMT_LEAKS_FIXED + LS_FMT_LEAKS_ENTRY_LEN * (size_t)rd32(p + LS_FMT_LEAKS_TOTALS * 8))
+        return SCAN_FAIL(sc, "corrupt: LEAKS record has a bad length");
+    sc->s->leaks_off = (size_t)(p - sc->data);
+    return 0;
+}
+
+/* The END record at pos; it must close the file. */
+static int scan_end(scanner_t *sc, size_t pos, const uint8_t *p, uint32_t rl)
+{
+    if (sc->state != IN_SITES)
+        return SCAN_FAIL(sc, "corrupt: END record before %s", sc->state == WANT_HEADER ? "HEADER" : "AGE_EDGES");
+    if (rl != LS_FMT_END_LEN)
+        return SCAN_FAIL(sc, "corrupt: END record has a bad length");
+    sc->s->end_off = pos;
+    sc->s->end_n_sites = rd64(p);
+    sc->s->end_checksum = rd64(p + 8);
+    if (pos + LS_FMT_RECHDR_LEN + rl != sc->len)
+        return SCAN_FAIL(sc, "corrupt: %zu bytes of data after the END record", sc->len - (pos + LS_FMT_RECHDR_LEN + rl));
+    return 0;
+}
+
+/* Pass 1: checks every record's length and the records' order, and counts what pass 2
+ * will decode. 0, or -1 with `err` set. */
 static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, char *err,
                 size_t errlen)
 {
-    enum { WANT_HEADER, IN_MODULES, IN_SITES } state = WANT_HEADER;
-    size_t pos = LS_FMT_PREAMBLE_LEN;
+    scanner_t sc = {data, len, name, err, errlen, s, WANT_HEADER};
     memset(s, 0, sizeof *s);
-
-    for (;;) {
+    for (size_t pos = LS_FMT_PREAMBLE_LEN;; ) {
         if (len - pos < LS_FMT_RECHDR_LEN)
             return fail(err, errlen, name, "truncated (no END record)");
         uint16_t tag = rd16(data + pos);
@@ -131,89 +230,18 @@ static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, ch
         if (rl > len - pos - LS_FMT_RECHDR_LEN)
             return fail(err, errlen, name, "truncated or corrupt: %s record runs past end of file",
                         tag_name(tag));
-
+        int r = 0;
         switch (tag) {
-        case LS_TAG_HEADER:
-            if (state != WANT_HEADER)
-                return fail(err, errlen, name, "corrupt: more than one HEADER record");
-            if (check_header(p, rl) < 0)
-                return fail(err, errlen, name, "corrupt: HEADER record has a bad length");
-            s->header_off = (size_t)(p - data);
-            s->header_len = rl;
-            state = IN_MODULES;
-            break;
-        case LS_TAG_MODULE: {
-            if (state != IN_MODULES)
-                return fail(err, errlen, name, "corrupt: MODULE record %s",
-                            state == WANT_HEADER ? "before HEADER" : "after AGE_EDGES");
-            size_t q = LS_FMT_MODULE_FIXED, bid, path;
-            if (rl < LS_FMT_MODULE_FIXED || take_str(p, rl, &q, 0, &bid) < 0 || bid > LS_FMT_BUILD_ID_MAX ||
-                take_str(p, rl, &q, 1, &path) < 0 || q != rl)
-                return fail(err, errlen, name, "corrupt: MODULE record %zu has a bad length",
-                            s->n_modules);
-            s->n_modules++;
-            s->module_str += path + 1;
-            break;
+        case LS_TAG_HEADER: r = scan_header(&sc, p, rl); break;
+        case LS_TAG_MODULE: r = scan_module(&sc, p, rl); break;
+        case LS_TAG_AGE_EDGES: r = scan_age_edges(&sc, p, rl); break;
+        case LS_TAG_SITE: r = scan_site(&sc, p, rl); break;
+        case LS_TAG_LEAKS: r = scan_leaks(&sc, p, rl); break;
+        case LS_TAG_END: return scan_end(&sc, pos, p, rl);
+        default: break; /* a record of a later version: skipped, as the format asks */
         }
-        case LS_TAG_AGE_EDGES: {
-            if (state != IN_MODULES)
-                return fail(err, errlen, name, "corrupt: AGE_EDGES record %s",
-                            state == WANT_HEADER ? "before HEADER" : "repeated");
-            uint32_t n = rl >= LS_FMT_AGE_EDGES_FIXED ? rd32(p) : 0;
-            if (rl < LS_FMT_AGE_EDGES_FIXED || n < 2 || n > LS_MAX_AGE_BUCKETS + 1 || rl != LS_FMT_AGE_EDGES_FIXED + 8 * (size_t)n)
-                return fail(err, errlen, name, "corrupt: AGE_EDGES record has a bad count or length");
-            s->edges_off = (size_t)(p - data);
-            s->n_edges = n;
-            state = IN_SITES;
-            break;
-        }
-        case LS_TAG_SITE: {
-            if (state != IN_SITES)
-                return fail(err, errlen, name, "corrupt: SITE record before %s",
-                            state == WANT_HEADER ? "HEADER" : "AGE_EDGES");
-            if (rl < LS_FMT_SITE_FIXED)
-                return fail(err, errlen, name, "corrupt: SITE record %zu is too short", s->n_sites);
-            unsigned nframes = rd16(p + 4), nage = rd16(p + 6);
-            if (nframes < 1 || nframes > LS_MAX_FRAMES)
-                return fail(err, errlen, name, "corrupt: SITE record %zu has %u frames (1..%d)",
-                            s->n_sites, nframes, LS_MAX_FRAMES);
-            if (nage > s->n_edges - 1)
-                return fail(err, errlen, name,
-                            "corrupt: SITE record %zu has %u age entries for %u buckets", s->n_sites,
-                            nage, s->n_edges - 1);
-            if (rl != LS_FMT_SITE_FIXED + LS_FMT_FRAME_LEN * (size_t)nframes + LS_FMT_AGE_ENTRY_LEN * (size_t)nage)
-                return fail(err, errlen, name, "corrupt: SITE record %zu has a bad length",
-                            s->n_sites);
-            s->n_sites++;
-            s->n_frames += nframes;
-            s->n_age += nage;
-            break;
-        }
-        case LS_TAG_LEAKS: /* issue 13: after the SITE records, at most once */
-            if (state != IN_SITES || s->leaks_off)
-                return fail(err, errlen, name, "corrupt: LEAKS record %s",
-                            state != IN_SITES ? "before AGE_EDGES" : "repeated");
-            if (rl < LS_FMT_LEAKS_FIXED || rl != LS_FMT_LEAKS_FIXED + LS_FMT_LEAKS_ENTRY_LEN * (size_t)rd32(p + LS_FMT_LEAKS_TOTALS * 8))
-                return fail(err, errlen, name, "corrupt: LEAKS record has a bad length");
-            s->leaks_off = (size_t)(p - data);
-            break;
-        case LS_TAG_END: {
-            if (state != IN_SITES)
-                return fail(err, errlen, name, "corrupt: END record before %s",
-                            state == WANT_HEADER ? "HEADER" : "AGE_EDGES");
-            if (rl != LS_FMT_END_LEN)
-                return fail(err, errlen, name, "corrupt: END record has a bad length");
-            s->end_off = pos;
-            s->end_n_sites = rd64(p);
-            s->end_checksum = rd64(p + 8);
-            if (pos + LS_FMT_RECHDR_LEN + rl != len)
-                return fail(err, errlen, name, "corrupt: %zu bytes of data after the END record",
-                            len - (pos + LS_FMT_RECHDR_LEN + rl));
-            return 0;
-        }
-        default:
-            break; /* a record of a later version: skipped, as the format asks */
-        }
+        if (r < 0)
+            return -1;
         pos += LS_FMT_RECHDR_LEN + (size_t)rl;
     }
 }
