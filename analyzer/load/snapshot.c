@@ -115,14 +115,113 @@ static int check_header(const uint8_t *p, size_t len)
     return pos == len ? 0 : -1;
 }
 
+/* Pass 1's state: where it is in the file's record order, and where errors go. */
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+    const char *name;
+    char *err;
+    size_t errlen;
+    scan_t *s;
+    enum { WANT_HEADER, IN_MODULES, IN_SITES } state;
+} scanner_t;
+
+#define SCAN_FAIL(sc, ...) fail((sc)->err, (sc)->errlen, (sc)->name, __VA_ARGS__)
+
+static int scan_header(scanner_t *sc, const uint8_t *p, uint32_t rl)
+{
+    if (sc->state != WANT_HEADER)
+        return SCAN_FAIL(sc, "corrupt: more than one HEADER record");
+    if (check_header(p, rl) < 0)
+        return SCAN_FAIL(sc, "corrupt: HEADER record has a bad length");
+    sc->s->header_off = (size_t)(p - sc->data);
+    sc->s->header_len = rl;
+    sc->state = IN_MODULES;
+    return 0;
+}
+
+static int scan_module(scanner_t *sc, const uint8_t *p, uint32_t rl)
+{
+    scan_t *s = sc->s;
+    if (sc->state != IN_MODULES)
+        return SCAN_FAIL(sc, "corrupt: MODULE record %s", sc->state == WANT_HEADER ? "before HEADER" : "after AGE_EDGES");
+    size_t q = LS_FMT_MODULE_FIXED, bid, path;
+    if (rl < LS_FMT_MODULE_FIXED || take_str(p, rl, &q, 0, &bid) < 0 || bid > LS_FMT_BUILD_ID_MAX ||
+        take_str(p, rl, &q, 1, &path) < 0 || q != rl)
+        return SCAN_FAIL(sc, "corrupt: MODULE record %zu has a bad length", s->n_modules);
+    s->n_modules++;
+    s->module_str += path + 1;
+    return 0;
+}
+
+static int scan_age_edges(scanner_t *sc, const uint8_t *p, uint32_t rl)
+{
+    if (sc->state != IN_MODULES)
+        return SCAN_FAIL(sc, "corrupt: AGE_EDGES record %s", sc->state == WANT_HEADER ? "before HEADER" : "repeated");
+    uint32_t n = rl >= LS_FMT_AGE_EDGES_FIXED ? rd32(p) : 0;
+    if (rl < LS_FMT_AGE_EDGES_FIXED || n < 2 || n > LS_MAX_AGE_BUCKETS + 1 || rl != LS_FMT_AGE_EDGES_FIXED + 8 * (size_t)n)
+        return SCAN_FAIL(sc, "corrupt: AGE_EDGES record has a bad count or length");
+    sc->s->edges_off = (size_t)(p - sc->data);
+    sc->s->n_edges = n;
+    sc->state = IN_SITES;
+    return 0;
+}
+
+static int scan_site(scanner_t *sc, const uint8_t *p, uint32_t rl)
+{
+    scan_t *s = sc->s;
+    if (sc->state != IN_SITES)
+        return SCAN_FAIL(sc, "corrupt: SITE record before %s", sc->state == WANT_HEADER ? "HEADER" : "AGE_EDGES");
+    if (rl < LS_FMT_SITE_FIXED)
+        return SCAN_FAIL(sc, "corrupt: SITE record %zu is too short", s->n_sites);
+    unsigned nframes = rd16(p + 4), nage = rd16(p + 6);
+    if (nframes < 1 || nframes > LS_MAX_FRAMES)
+        return SCAN_FAIL(sc, "corrupt: SITE record %zu has %u frames (1..%d)", s->n_sites, nframes, LS_MAX_FRAMES);
+    if (nage > s->n_edges - 1)
+        return SCAN_FAIL(sc, "corrupt: SITE record %zu has %u age entries for %u buckets", s->n_sites, nage,
+                         s->n_edges - 1);
+    if (rl != LS_FMT_SITE_FIXED + LS_FMT_FRAME_LEN * (size_t)nframes + LS_FMT_AGE_ENTRY_LEN * (size_t)nage)
+        return SCAN_FAIL(sc, "corrupt: SITE record %zu has a bad length", s->n_sites);
+    s->n_sites++;
+    s->n_frames += nframes;
+    s->n_age += nage;
+    return 0;
+}
+
+/* issue 13: after the SITE records, at most once */
+static int scan_leaks(scanner_t *sc, const uint8_t *p, uint32_t rl)
+{
+    if (sc->state != IN_SITES || sc->s->leaks_off)
+        return SCAN_FAIL(sc, "corrupt: LEAKS record %s", sc->state != IN_SITES ? "before AGE_EDGES" : "repeated");
+    if (rl < LS_FMT_LEAKS_FIXED || rl != LS_FMT_LEAKS_FIXED + LS_FMT_LEAKS_ENTRY_LEN * (size_t)rd32(p + LS_FMT_LEAKS_TOTALS * 8))
+        return SCAN_FAIL(sc, "corrupt: LEAKS record has a bad length");
+    sc->s->leaks_off = (size_t)(p - sc->data);
+    return 0;
+}
+
+/* The END record at pos; it must close the file. */
+static int scan_end(scanner_t *sc, size_t pos, const uint8_t *p, uint32_t rl)
+{
+    if (sc->state != IN_SITES)
+        return SCAN_FAIL(sc, "corrupt: END record before %s", sc->state == WANT_HEADER ? "HEADER" : "AGE_EDGES");
+    if (rl != LS_FMT_END_LEN)
+        return SCAN_FAIL(sc, "corrupt: END record has a bad length");
+    sc->s->end_off = pos;
+    sc->s->end_n_sites = rd64(p);
+    sc->s->end_checksum = rd64(p + 8);
+    if (pos + LS_FMT_RECHDR_LEN + rl != sc->len)
+        return SCAN_FAIL(sc, "corrupt: %zu bytes of data after the END record", sc->len - (pos + LS_FMT_RECHDR_LEN + rl));
+    return 0;
+}
+
+/* Pass 1: checks every record's length and the records' order, and counts what pass 2
+ * will decode. 0, or -1 with `err` set. */
 static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, char *err,
                 size_t errlen)
 {
-    enum { WANT_HEADER, IN_MODULES, IN_SITES } state = WANT_HEADER;
-    size_t pos = LS_FMT_PREAMBLE_LEN;
+    scanner_t sc = {data, len, name, err, errlen, s, WANT_HEADER};
     memset(s, 0, sizeof *s);
-
-    for (;;) {
+    for (size_t pos = LS_FMT_PREAMBLE_LEN;; ) {
         if (len - pos < LS_FMT_RECHDR_LEN)
             return fail(err, errlen, name, "truncated (no END record)");
         uint16_t tag = rd16(data + pos);
@@ -131,89 +230,18 @@ static int scan(const uint8_t *data, size_t len, const char *name, scan_t *s, ch
         if (rl > len - pos - LS_FMT_RECHDR_LEN)
             return fail(err, errlen, name, "truncated or corrupt: %s record runs past end of file",
                         tag_name(tag));
-
+        int r = 0;
         switch (tag) {
-        case LS_TAG_HEADER:
-            if (state != WANT_HEADER)
-                return fail(err, errlen, name, "corrupt: more than one HEADER record");
-            if (check_header(p, rl) < 0)
-                return fail(err, errlen, name, "corrupt: HEADER record has a bad length");
-            s->header_off = (size_t)(p - data);
-            s->header_len = rl;
-            state = IN_MODULES;
-            break;
-        case LS_TAG_MODULE: {
-            if (state != IN_MODULES)
-                return fail(err, errlen, name, "corrupt: MODULE record %s",
-                            state == WANT_HEADER ? "before HEADER" : "after AGE_EDGES");
-            size_t q = LS_FMT_MODULE_FIXED, bid, path;
-            if (rl < LS_FMT_MODULE_FIXED || take_str(p, rl, &q, 0, &bid) < 0 || bid > LS_FMT_BUILD_ID_MAX ||
-                take_str(p, rl, &q, 1, &path) < 0 || q != rl)
-                return fail(err, errlen, name, "corrupt: MODULE record %zu has a bad length",
-                            s->n_modules);
-            s->n_modules++;
-            s->module_str += path + 1;
-            break;
+        case LS_TAG_HEADER: r = scan_header(&sc, p, rl); break;
+        case LS_TAG_MODULE: r = scan_module(&sc, p, rl); break;
+        case LS_TAG_AGE_EDGES: r = scan_age_edges(&sc, p, rl); break;
+        case LS_TAG_SITE: r = scan_site(&sc, p, rl); break;
+        case LS_TAG_LEAKS: r = scan_leaks(&sc, p, rl); break;
+        case LS_TAG_END: return scan_end(&sc, pos, p, rl);
+        default: break; /* a record of a later version: skipped, as the format asks */
         }
-        case LS_TAG_AGE_EDGES: {
-            if (state != IN_MODULES)
-                return fail(err, errlen, name, "corrupt: AGE_EDGES record %s",
-                            state == WANT_HEADER ? "before HEADER" : "repeated");
-            uint32_t n = rl >= LS_FMT_AGE_EDGES_FIXED ? rd32(p) : 0;
-            if (rl < LS_FMT_AGE_EDGES_FIXED || n < 2 || n > LS_MAX_AGE_BUCKETS + 1 || rl != LS_FMT_AGE_EDGES_FIXED + 8 * (size_t)n)
-                return fail(err, errlen, name, "corrupt: AGE_EDGES record has a bad count or length");
-            s->edges_off = (size_t)(p - data);
-            s->n_edges = n;
-            state = IN_SITES;
-            break;
-        }
-        case LS_TAG_SITE: {
-            if (state != IN_SITES)
-                return fail(err, errlen, name, "corrupt: SITE record before %s",
-                            state == WANT_HEADER ? "HEADER" : "AGE_EDGES");
-            if (rl < LS_FMT_SITE_FIXED)
-                return fail(err, errlen, name, "corrupt: SITE record %zu is too short", s->n_sites);
-            unsigned nframes = rd16(p + 4), nage = rd16(p + 6);
-            if (nframes < 1 || nframes > LS_MAX_FRAMES)
-                return fail(err, errlen, name, "corrupt: SITE record %zu has %u frames (1..%d)",
-                            s->n_sites, nframes, LS_MAX_FRAMES);
-            if (nage > s->n_edges - 1)
-                return fail(err, errlen, name,
-                            "corrupt: SITE record %zu has %u age entries for %u buckets", s->n_sites,
-                            nage, s->n_edges - 1);
-            if (rl != LS_FMT_SITE_FIXED + LS_FMT_FRAME_LEN * (size_t)nframes + LS_FMT_AGE_ENTRY_LEN * (size_t)nage)
-                return fail(err, errlen, name, "corrupt: SITE record %zu has a bad length",
-                            s->n_sites);
-            s->n_sites++;
-            s->n_frames += nframes;
-            s->n_age += nage;
-            break;
-        }
-        case LS_TAG_LEAKS: /* issue 13: after the SITE records, at most once */
-            if (state != IN_SITES || s->leaks_off)
-                return fail(err, errlen, name, "corrupt: LEAKS record %s",
-                            state != IN_SITES ? "before AGE_EDGES" : "repeated");
-            if (rl < LS_FMT_LEAKS_FIXED || rl != LS_FMT_LEAKS_FIXED + LS_FMT_LEAKS_ENTRY_LEN * (size_t)rd32(p + LS_FMT_LEAKS_TOTALS * 8))
-                return fail(err, errlen, name, "corrupt: LEAKS record has a bad length");
-            s->leaks_off = (size_t)(p - data);
-            break;
-        case LS_TAG_END: {
-            if (state != IN_SITES)
-                return fail(err, errlen, name, "corrupt: END record before %s",
-                            state == WANT_HEADER ? "HEADER" : "AGE_EDGES");
-            if (rl != LS_FMT_END_LEN)
-                return fail(err, errlen, name, "corrupt: END record has a bad length");
-            s->end_off = pos;
-            s->end_n_sites = rd64(p);
-            s->end_checksum = rd64(p + 8);
-            if (pos + LS_FMT_RECHDR_LEN + rl != len)
-                return fail(err, errlen, name, "corrupt: %zu bytes of data after the END record",
-                            len - (pos + LS_FMT_RECHDR_LEN + rl));
-            return 0;
-        }
-        default:
-            break; /* a record of a later version: skipped, as the format asks */
-        }
+        if (r < 0)
+            return -1;
         pos += LS_FMT_RECHDR_LEN + (size_t)rl;
     }
 }
@@ -335,12 +363,10 @@ static int check_unique_ids(const ls_snapshot_t *o, size_t file_len, uint32_t *d
  * entries; `modules` is one block holding the module array, then the paths; `path`,
  * `label`, `prog`, `exe` and `age_edges` are separate allocations. `info` is not
  * owned by the snapshot (see symbols.c). */
-int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snapshot_t *out,
-                      char *err, size_t errlen)
+/* The preamble: magic and a version this reader knows. 0, or -1 with `err` set. */
+static int check_preamble(const uint8_t *data, size_t len, const char *name, uint32_t *version,
+                          char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    if (!name)
-        name = "(snapshot)";
     if (!data || len == 0)
         return fail(err, errlen, name, "empty file (not a leakscope snapshot)");
     if (len < sizeof magic || memcmp(data, magic, sizeof magic) != 0) {
@@ -350,124 +376,172 @@ int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snap
     }
     if (len < LS_FMT_PREAMBLE_LEN)
         return fail(err, errlen, name, "truncated (no END record)");
-    uint32_t version = rd32(data + LS_FMT_MAGIC_LEN);
-    if (version > LS_FORMAT_VERSION)
+    *version = rd32(data + LS_FMT_MAGIC_LEN);
+    if (*version > LS_FORMAT_VERSION)
         return fail(err, errlen, name, "written by a newer leakscope (format version %u, this reads %d)",
-                    version, LS_FORMAT_VERSION);
-    if (version < 1)
+                    *version, LS_FORMAT_VERSION);
+    if (*version < 1)
         return fail(err, errlen, name, "corrupt: format version 0");
     /* flags (data + 12) are reserved: ignored, so that a later writer may use them. */
+    return 0;
+}
 
-    scan_t s;
-    if (scan(data, len, name, &s, err, errlen) < 0)
-        return -1;
+/* Where pass 2 writes: the module and site blocks, sized by pass 1's counts. */
+typedef struct {
+    char *mstr;
+    uint64_t *frames;
+    ls_age_t *ages;
+} cursor_t;
 
-    ls_snapshot_t *o = out;
-    o->version = version;
-    decode_header(data + s.header_off, o);
-    o->n_age_edges = s.n_edges;
-    o->age_edges = ls_xmalloc(s.n_edges * sizeof *o->age_edges);
-    for (uint32_t i = 0; i < s.n_edges; i++)
-        o->age_edges[i] = rd64(data + s.edges_off + LS_FMT_AGE_EDGES_FIXED + 8 * (size_t)i);
-
-    /* Both blocks are bounded by a small multiple of the file's size: every count
-     * here was checked against record lengths that fit in the file. */
-    char *mblock = ls_xmalloc(s.n_modules * sizeof(ls_module_t) + s.module_str);
+/* Allocates the snapshot's arrays from pass 1's counts. Both blocks are bounded by a small
+ * multiple of the file's size: every count was checked against record lengths that fit. */
+static void alloc_arrays(const uint8_t *data, const scan_t *s, ls_snapshot_t *o, cursor_t *c)
+{
+    o->n_age_edges = s->n_edges;
+    o->age_edges = ls_xmalloc(s->n_edges * sizeof *o->age_edges);
+    for (uint32_t i = 0; i < s->n_edges; i++)
+        o->age_edges[i] = rd64(data + s->edges_off + LS_FMT_AGE_EDGES_FIXED + 8 * (size_t)i);
+    char *mblock = ls_xmalloc(s->n_modules * sizeof(ls_module_t) + s->module_str);
     o->modules = (ls_module_t *)(void *)mblock;
-    char *mstr = mblock + s.n_modules * sizeof(ls_module_t);
-    char *sblock = ls_xmalloc(s.n_sites * sizeof(ls_site_t) + s.n_frames * sizeof(uint64_t) +
-                              s.n_age * sizeof(ls_age_t));
+    c->mstr = mblock + s->n_modules * sizeof(ls_module_t);
+    char *sblock = ls_xmalloc(s->n_sites * sizeof(ls_site_t) + s->n_frames * sizeof(uint64_t) +
+                              s->n_age * sizeof(ls_age_t));
     o->sites = (ls_site_t *)(void *)sblock;
-    uint64_t *frames = (uint64_t *)(void *)(sblock + s.n_sites * sizeof(ls_site_t));
-    ls_age_t *ages = (ls_age_t *)(void *)(frames + s.n_frames);
+    c->frames = (uint64_t *)(void *)(sblock + s->n_sites * sizeof(ls_site_t));
+    c->ages = (ls_age_t *)(void *)(c->frames + s->n_frames);
+}
 
-    /* Pass 2: decode, checksumming as we go. Faults of content are only noted in `why`:
-     * the checksum is judged first, so damage reads as "checksum mismatch". */
+/* One MODULE record; returns a fault of content, or NULL. */
+static const char *decode_module(const uint8_t *p, ls_snapshot_t *o, cursor_t *c)
+{
+    ls_module_t *m = &o->modules[o->n_modules++];
+    m->start = rd64(p);
+    m->end = rd64(p + 8);
+    m->bias = rd64(p + 16);
+    m->flags = rd64(p + 24);
+    m->build_id_len = p[32];
+    memset(m->build_id, 0, sizeof m->build_id);
+    memcpy(m->build_id, p + 33, m->build_id_len);
+    size_t q = 33 + m->build_id_len, n = rd16(p + q);
+    memcpy(c->mstr, p + q + 2, n);
+    c->mstr[n] = 0;
+    m->path = c->mstr;
+    c->mstr += n + 1;
+    return m->end < m->start ? "a MODULE ends before it starts" : NULL;
+}
+
+/* A SITE's age entries, after its frames at q; returns a fault of content, or NULL. */
+static const char *decode_ages(const uint8_t *q, ls_site_t *st, const ls_snapshot_t *o, cursor_t *c)
+{
     const char *why = NULL;
-    uint64_t h = ls_cksum(data, s.end_off);
-    for (size_t pos = LS_FMT_PREAMBLE_LEN; pos < s.end_off;) {
+    ls_age_t *ages = c->ages;
+    uint64_t sum_b = 0, sum_c = 0;
+    int prev = -1;
+    st->age = ages;
+    for (unsigned i = 0; i < st->nage; i++, q += LS_FMT_AGE_ENTRY_LEN) {
+        ages[i].bucket = rd16(q);
+        ages[i].bytes = rd64(q + 2);
+        ages[i].count = rd64(q + 10);
+        if ((int)ages[i].bucket <= prev || ages[i].bucket >= o->n_age_edges - 1)
+            why = why ? why : "a SITE's age buckets are out of order or out of range";
+        prev = ages[i].bucket;
+        sum_b += ages[i].bytes;
+        sum_c += ages[i].count;
+    }
+    c->ages += st->nage;
+    if ((sum_b != st->live_bytes || sum_c != st->live_count) && !why)
+        why = "a SITE's age entries do not add up to its live bytes and count";
+    return why;
+}
+
+/* One SITE record; returns a fault of content, or NULL. */
+static const char *decode_site(const uint8_t *p, ls_snapshot_t *o, cursor_t *c)
+{
+    ls_site_t *st = &o->sites[o->n_sites++];
+    memset(st, 0, sizeof *st);
+    st->id = rd32(p);
+    st->nframes = rd16(p + 4);
+    st->nage = rd16(p + 6);
+    st->live_bytes = rd64(p + 8);
+    st->live_count = rd64(p + 16);
+    st->alloc_count = rd64(p + 24);
+    st->alloc_bytes = rd64(p + 32);
+    st->free_count = rd64(p + 40);
+    st->frames = c->frames;
+    const uint8_t *q = p + LS_FMT_SITE_FIXED;
+    for (unsigned i = 0; i < st->nframes; i++, q += 8)
+        c->frames[i] = rd64(q);
+    c->frames += st->nframes;
+    return decode_ages(q, st, o, c);
+}
+
+/* Pass 2: decodes every record. Faults of content are only returned (the first one): the
+ * caller judges the checksum first, so damage reads as "checksum mismatch". */
+static const char *decode_records(const uint8_t *data, const scan_t *s, ls_snapshot_t *o)
+{
+    cursor_t c;
+    const char *why = NULL, *w;
+    alloc_arrays(data, s, o, &c);
+    for (size_t pos = LS_FMT_PREAMBLE_LEN; pos < s->end_off;) {
         uint16_t tag = rd16(data + pos);
         uint32_t rl = rd32(data + pos + 2);
         const uint8_t *p = data + pos + LS_FMT_RECHDR_LEN;
-        if (tag == LS_TAG_MODULE) {
-            ls_module_t *m = &o->modules[o->n_modules++];
-            m->start = rd64(p);
-            m->end = rd64(p + 8);
-            m->bias = rd64(p + 16);
-            m->flags = rd64(p + 24);
-            m->build_id_len = p[32];
-            memset(m->build_id, 0, sizeof m->build_id);
-            memcpy(m->build_id, p + 33, m->build_id_len);
-            size_t q = 33 + m->build_id_len, n = rd16(p + q);
-            memcpy(mstr, p + q + 2, n);
-            mstr[n] = 0;
-            m->path = mstr;
-            mstr += n + 1;
-            if (m->end < m->start && !why)
-                why = "a MODULE ends before it starts";
-        } else if (tag == LS_TAG_SITE) {
-            ls_site_t *st = &o->sites[o->n_sites++];
-            memset(st, 0, sizeof *st);
-            st->id = rd32(p);
-            st->nframes = rd16(p + 4);
-            st->nage = rd16(p + 6);
-            st->live_bytes = rd64(p + 8);
-            st->live_count = rd64(p + 16);
-            st->alloc_count = rd64(p + 24);
-            st->alloc_bytes = rd64(p + 32);
-            st->free_count = rd64(p + 40);
-            st->frames = frames;
-            const uint8_t *q = p + LS_FMT_SITE_FIXED;
-            for (unsigned i = 0; i < st->nframes; i++, q += 8) {
-                uint64_t v = rd64(q);
-                frames[i] = v;
-            }
-            frames += st->nframes;
-            st->age = ages;
-            uint64_t sum_b = 0, sum_c = 0;
-            int prev = -1;
-            for (unsigned i = 0; i < st->nage; i++, q += LS_FMT_AGE_ENTRY_LEN) {
-                ages[i].bucket = rd16(q);
-                ages[i].bytes = rd64(q + 2);
-                ages[i].count = rd64(q + 10);
-                if ((int)ages[i].bucket <= prev || ages[i].bucket >= o->n_age_edges - 1)
-                    why = why ? why : "a SITE's age buckets are out of order or out of range";
-                prev = ages[i].bucket;
-                sum_b += ages[i].bytes;
-                sum_c += ages[i].count;
-            }
-            ages += st->nage;
-            if ((sum_b != st->live_bytes || sum_c != st->live_count) && !why)
-                why = "a SITE's age entries do not add up to its live bytes and count";
-        }
+        w = NULL;
+        if (tag == LS_TAG_MODULE)
+            w = decode_module(p, o, &c);
+        else if (tag == LS_TAG_SITE)
+            w = decode_site(p, o, &c);
+        if (w && !why)
+            why = w;
         pos += LS_FMT_RECHDR_LEN + (size_t)rl;
     }
-    if (s.leaks_off && !why)
-        why = decode_leaks(data + s.leaks_off, o);
-    for (uint32_t i = 1; i < s.n_edges && !why; i++)
+    if (s->leaks_off && !why)
+        why = decode_leaks(data + s->leaks_off, o);
+    for (uint32_t i = 1; i < s->n_edges && !why; i++)
         if (o->age_edges[i] <= o->age_edges[i - 1])
             why = "age edges are not strictly increasing";
+    return why;
+}
 
+/* The verdict on a decoded snapshot, in the order faults are reported: checksum, END's
+ * site count, content, unique ids. 0, or -1 with `err` set (the caller frees). */
+static int judge(const uint8_t *data, size_t len, const char *name, const scan_t *s,
+                 const ls_snapshot_t *o, const char *why, char *err, size_t errlen)
+{
     uint32_t dup;
-    if (h != s.end_checksum) {
-        ls_snapshot_free(o);
+    uint64_t h = ls_cksum(data, s->end_off);
+    if (h != s->end_checksum)
         return fail(err, errlen, name, "corrupt: checksum mismatch (file says %016llx, data gives %016llx)",
-                    (unsigned long long)s.end_checksum, (unsigned long long)h);
-    }
-    if (s.end_n_sites != s.n_sites) {
-        ls_snapshot_free(o);
+                    (unsigned long long)s->end_checksum, (unsigned long long)h);
+    if (s->end_n_sites != s->n_sites)
         return fail(err, errlen, name, "corrupt: END record counts %llu sites, the file holds %zu",
-                    (unsigned long long)s.end_n_sites, s.n_sites);
-    }
-    if (why) {
-        ls_snapshot_free(o);
+                    (unsigned long long)s->end_n_sites, s->n_sites);
+    if (why)
         return fail(err, errlen, name, "corrupt: %s", why);
-    }
-    if (check_unique_ids(o, len, &dup) < 0) {
-        ls_snapshot_free(o);
+    if (check_unique_ids(o, len, &dup) < 0)
         return fail(err, errlen, name, "corrupt: two SITE records with id %u", dup);
+    return 0;
+}
+
+int ls_snapshot_parse(const uint8_t *data, size_t len, const char *name, ls_snapshot_t *out,
+                      char *err, size_t errlen)
+{
+    uint32_t version = 0;
+    scan_t s;
+    memset(out, 0, sizeof *out);
+    if (!name)
+        name = "(snapshot)";
+    if (check_preamble(data, len, name, &version, err, errlen) < 0 ||
+        scan(data, len, name, &s, err, errlen) < 0)
+        return -1;
+    out->version = version;
+    decode_header(data + s.header_off, out);
+    const char *why = decode_records(data, &s, out);
+    if (judge(data, len, name, &s, out, why, err, errlen) < 0) {
+        ls_snapshot_free(out);
+        return -1;
     }
-    o->path = ls_xstrdup(name);
+    out->path = ls_xstrdup(name);
     return 0;
 }
 
