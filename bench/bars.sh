@@ -12,7 +12,7 @@
 # also accepted) and BENCH_HT_REPS (heaptrack's runs, default 3: each takes ~20 s);
 # BENCH_PAIRS, BENCH_STORM_PAIRS, BENCH_PY_ROUNDS, BENCH_SIM_STEPS size the workloads.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 0
 B=${BUILD:-build}
 LIB=$PWD/$B/libleakscope.so
 SIM=$PWD/$B/sim
@@ -30,7 +30,10 @@ TMP=$(mktemp -d /tmp/leakscope-bars.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 TIMEFORMAT='%R %U %S'
 
-[ -e "$LIB" ] && [ -x "$SIM" ] || { echo "bars: $LIB or $SIM not built (make all)"; exit 0; }
+if [ ! -e "$LIB" ] || [ ! -x "$SIM" ]; then
+    echo "bars: $LIB or $SIM not built (make all)"
+    exit 0
+fi
 cc -O2 -g -o "$TMP/dense" bench/dense_storm.c -lpthread || exit 0
 cc -O2 -g -fno-omit-frame-pointer -o "$TMP/dense_fp" bench/dense_storm.c -lpthread || exit 0
 cc -O2 -g -o "$TMP/storm" bench/storm.c -lpthread || exit 0
@@ -61,10 +64,11 @@ variant_cmd() {
     esac
 }
 
-# Runs variant KEY once and appends "wall cpu" to $TMP/KEY.t; a failed run is said once.
+# Runs variant KEY once and appends "wall cpu" to $TMP/KEY.t; a failed run is said. The
+# command line is split on blanks (the checkout's path must have none).
 run_variant() {
     local key=$1 t rc
-    # shellcheck disable=SC2046
+    # shellcheck disable=SC2046,SC2091
     t=$( { time $(variant_cmd "$key") >/dev/null 2>&1; } 2>&1 )
     rc=$?
     [ $rc = 0 ] || echo "  bars: $key exited with status $rc: $(variant_cmd "$key")"
