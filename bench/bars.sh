@@ -125,10 +125,13 @@ echo "   runs, heaptrack $HT_REPS; bars judged on wall time; CPU-time ratio in b
 echo "   last column: the two median wall times)"
 echo "   dense storm: $PAIRS malloc/free pairs split over the threads, 4096 blocks live per"
 echo "   thread, 16..527 B, never written; storm.c: $SPAIRS pairs; python: bench/alloc_heavy.py"
-echo "   $PYROUNDS rounds under $PY with PYTHONMALLOC=malloc; sim: $SIMSTEPS steps, ~50 snapshots"
+echo "   $PYROUNDS rounds under $PY with PYTHONMALLOC=malloc; sim: $SIMSTEPS steps, ~50 snapshots;"
+echo "   the frame-pointer build calls into libc's malloc, built without: the mixed case"
+load0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 for rep in $(seq "$REPS"); do
     for key in $(variants "$rep"); do run_variant "$key"; done
 done
+echo "   load average (1, 5, 15 min) at start: ${load0:-?}, at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 echo "  -- exact tracking (issue 10)"
 row "dense storm 1 thread: leakscope / bare" ds1.ls ds1.bare "<=" 3.00 "(moonshot 2x)"
 row "dense storm: heaptrack / leakscope" ds1.ht ds1.ls ">=" 5.00
