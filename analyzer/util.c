@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
@@ -141,6 +142,16 @@ void ls_json_string(FILE *f, const char *s)
         fputs("null", f); /* out of memory in jansson: a valid document still */
     json_decref(v);
     free(fixed);
+}
+
+void ls_json_number(FILE *f, double v)
+{
+    if (!isfinite(v))
+        fputs("null", f);
+    else if (v == floor(v) && fabs(v) < 9e15)
+        fprintf(f, "%.0f", v);
+    else
+        fprintf(f, "%.6g", v);
 }
 
 int ls_read_file(const char *path, size_t max, const char *what, char **buf, size_t *len, char *err,

@@ -1,8 +1,8 @@
 /*
  * util.h — small helpers shared by the analyzer's commands: allocation that
- * cannot return NULL, the one-line error convention (exit status 2), JSON string
- * output, human-readable sizes, bounded reads of regular files, and atomic file output
- * (temporary file + rename).
+ * cannot return NULL, the one-line error convention (exit status 2), JSON string and
+ * number output, human-readable sizes, bounded reads of regular files, and atomic file
+ * output (temporary file + rename).
  */
 #ifndef LS_UTIL_H
 #define LS_UTIL_H
@@ -32,6 +32,11 @@ int ls_parse_u64(const char *s, uint64_t *out);
 /* Write `s` as a JSON string literal (with quotes), encoded by jansson; bytes that are not
  * valid UTF-8 become U+FFFD, so the output is always valid UTF-8. NULL writes null. */
 void ls_json_string(FILE *f, const char *s);
+
+/* Write `v` as a JSON number, not through jansson (which prints reals as %.17g and rewrites
+ * exponents, "1.5e+06" as "1.5e6", changing numbers scripts already read): integral values
+ * below 9e15 as integers, others with six significant digits (%.6g), non-finite ones as null. */
+void ls_json_number(FILE *f, double v);
 
 /* The version of the JSON documents leakscope writes (`schema_version`, first field):
  * raised when a field changes meaning or goes away, not when one is added. */

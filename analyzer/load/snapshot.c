@@ -727,18 +727,16 @@ static int readable_regular(DIR *d, const struct dirent *de)
     return faccessat(dirfd(d), de->d_name, R_OK, 0) == 0;
 }
 
-/* A process is one (pid, program) pair: a program that execs another keeps its pid
- * but starts a new series (its shim restarts at seq 1). */
-int ls_run_open(const char *dir, ls_run_t *out, char *err, size_t errlen)
+/* The snapshots of directory `d`: its *.lss entries named <prog>.<pid>.<seq>.<label>.lss
+ * (unsorted; *skipped counts the others). Entries that are not readable regular files are
+ * left out with one warning on stderr for all of them, as *.tmp files are without a word. */
+static entry_t *read_entries(const char *dir, DIR *d, size_t *n, size_t *skipped)
 {
-    memset(out, 0, sizeof *out);
-    DIR *d = opendir(dir);
-    if (!d)
-        return fail(err, errlen, dir, "%s", strerror(errno));
     entry_t *ents = NULL;
-    size_t n = 0, cap = 0, skipped = 0, unusable = 0;
+    size_t cap = 0, unusable = 0;
     char *first_unusable = NULL;
     struct dirent *de;
+    *n = *skipped = 0;
     while ((de = readdir(d)) != NULL) {
         size_t nl = strlen(de->d_name);
         if (nl <= 4 || strcmp(de->d_name + nl - 4, ".lss") != 0 || de->d_name[0] == '.')
@@ -754,29 +752,27 @@ int ls_run_open(const char *dir, ls_run_t *out, char *err, size_t errlen)
         if (parse_name(scratch, &e) < 0) {
             free(scratch);
             free(e.name);
-            skipped++;
+            ++*skipped;
             continue;
         }
-        if (n == cap)
+        if (*n == cap)
             ents = ls_xrealloc(ents, (cap = cap ? 2 * cap : 64) * sizeof *ents);
-        ents[n++] = e;
+        ents[(*n)++] = e;
     }
-    closedir(d);
-    if (unusable) /* one line for all of them, as *.tmp files are skipped without a word */
+    if (unusable)
         fprintf(stderr, "leakscope: warning: %s: skipped %zu *.lss %s (first: %s)\n", dir, unusable,
                 unusable == 1 ? "entry that is not a readable regular file" : "entries that are not readable regular files",
                 first_unusable);
     free(first_unusable);
-    if (n == 0) {
-        free(ents);
-        if (skipped)
-            return fail(err, errlen, dir,
-                        "no snapshots in directory (%zu *.lss files not named <prog>.<pid>.<seq>.<label>.lss)",
-                        skipped);
-        return fail(err, errlen, dir, "no snapshots (*.lss) in directory");
-    }
-    qsort(ents, n, sizeof *ents, cmp_entry);
+    return ents;
+}
 
+/* A process is one (pid, program) pair: a program that execs another keeps its pid
+ * but starts a new series (its shim restarts at seq 1). Groups the sorted entries into
+ * processes, each with its paths in order, its start time and whether its parent is
+ * another process of the run. */
+static proc_sort_t *group_processes(const char *dir, const entry_t *ents, size_t n, size_t *np_out)
+{
     size_t dirlen = strlen(dir); /* joined without doubling a trailing slash */
     while (dirlen > 1 && dir[dirlen - 1] == '/')
         dirlen--;
@@ -801,11 +797,40 @@ int ls_run_open(const char *dir, ls_run_t *out, char *err, size_t errlen)
     for (size_t i = 0; i < np; i++)
         for (size_t k = 0; k < np && !ps[i].child; k++)
             ps[i].child = ps[k].p.pid == ps[i].ppid && ps[k].p.pid != ps[i].p.pid;
+    *np_out = np;
+    return ps;
+}
+
+static void free_entries(entry_t *ents, size_t n)
+{
     for (size_t i = 0; i < n; i++) {
         free(ents[i].name);
         free(ents[i].prog);
     }
     free(ents);
+}
+
+int ls_run_open(const char *dir, ls_run_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    DIR *d = opendir(dir);
+    if (!d)
+        return fail(err, errlen, dir, "%s", strerror(errno));
+    size_t n, skipped;
+    entry_t *ents = read_entries(dir, d, &n, &skipped);
+    closedir(d);
+    if (n == 0) {
+        free(ents);
+        if (skipped)
+            return fail(err, errlen, dir,
+                        "no snapshots in directory (%zu *.lss files not named <prog>.<pid>.<seq>.<label>.lss)",
+                        skipped);
+        return fail(err, errlen, dir, "no snapshots (*.lss) in directory");
+    }
+    qsort(ents, n, sizeof *ents, cmp_entry);
+    size_t np;
+    proc_sort_t *ps = group_processes(dir, ents, n, &np);
+    free_entries(ents, n);
     qsort(ps, np, sizeof *ps, cmp_proc);
 
     out->dir = ls_xstrdup(dir);

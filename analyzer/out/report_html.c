@@ -44,7 +44,7 @@ static void line_chart(FILE *f, const double *x, const double *y, size_t n, doub
         x1 = x0 + 1;
     if (y1 <= 0)
         y1 = 1;
-    char b1[32], b2[32];
+    char b1[32];
     fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\">\n", w, h, w, h);
     fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"plot\"/>\n", l, t, w - l - r, h - t - b);
     for (int g = 1; g < 4; g++) {
@@ -72,7 +72,6 @@ static void line_chart(FILE *f, const double *x, const double *y, size_t n, doub
             break;
     }
     fprintf(f, "\"/>\n</svg>\n");
-    (void)b2;
 }
 
 /* Bars of the live bytes at the end by birth epoch: old survivors vs young memory. */
@@ -124,13 +123,12 @@ static void badge(FILE *f, const ls_class_t *c)
         fprintf(f, " <span class=\"sev sev-%s\">%s</span>", ls_severity_name(c->severity), ls_severity_name(c->severity));
 }
 
-static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
+/* The process's heading, its facts, and its traced memory over the run. */
+static void process_head_html(FILE *f, const ls_proc_result_t *r, const char *xl)
 {
-    const ls_proc_result_t *r = &a->procs[pi];
     const ls_proc_series_t *p = r->p;
-    char b1[32], b2[32], lab[512];
-    const char *xl = p->marked ? "step" : "snapshot";
-    fprintf(f, "<section class=\"proc\">\n<h2>");
+    char b1[32], b2[32];
+    fputs("<h2>", f);
     ls_markup_escape(f, p->prog);
     fprintf(f, " <small>pid %llu</small> <span class=\"verdict %s\">%s</span></h2>\n", (unsigned long long)p->pid,
             r->fail ? "fail" : "pass", r->fail ? "FAIL" : "pass");
@@ -144,7 +142,31 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
     fputs("<h3>Total traced memory</h3>\n", f);
     line_chart(f, p->x, p->traced, p->n, NAN, "#37474f", xl, 1180, 220);
     ls_report_flame(f, p);
+}
 
+/* One leading site's card: its badge and label, facts, and its two charts side by side. */
+static void site_card_html(FILE *f, const ls_proc_series_t *p, const ls_site_result_t *s, const char *xl)
+{
+    char b1[32], b2[32], lab[512];
+    fputs("<div class=\"card\">\n<h4>", f);
+    badge(f, &s->c);
+    fputs(" <code>", f);
+    ls_markup_escape(f, ls_site_label(s, lab, sizeof lab));
+    fputs("</code></h4>\n", f);
+    fprintf(f, "<p class=\"facts\">%s live &middot; %s per %s &middot; ",
+            ls_format_size(b1, sizeof b1, (int64_t)s->c.verdict_live_bytes, 0),
+            ls_format_rate(b2, sizeof b2, s->c.bytes_per_step), xl);
+    ls_markup_escape(f, s->c.why);
+    fputs("</p>\n<div class=\"pair\">\n", f);
+    line_chart(f, p->x, s->s->bytes, p->n, s->c.burn_in, pattern_color(s->c.pattern), xl, 540, 180);
+    age_chart(f, p, s->s, &s->c, 540, 180);
+    fputs("</div>\n</div>\n", f);
+}
+
+/* Cards of the first CHART_SITES sites that are not stable and hold or grow memory;
+ * nothing, not even the heading, when there is none. */
+static void leading_sites_html(FILE *f, const ls_proc_result_t *r, const char *xl)
+{
     size_t charts = 0;
     for (size_t i = 0; i < r->n_sites && charts < CHART_SITES; i++) {
         const ls_site_result_t *s = &r->sites[i];
@@ -153,24 +175,56 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
         if (!charts)
             fputs("<h3>Leading sites</h3>\n<div class=\"cards\">\n", f);
         charts++;
-        fputs("<div class=\"card\">\n<h4>", f);
-        badge(f, &s->c);
-        fputs(" <code>", f);
-        ls_markup_escape(f, ls_site_label(s, lab, sizeof lab));
-        fputs("</code></h4>\n", f);
-        fprintf(f, "<p class=\"facts\">%s live &middot; %s per %s &middot; ",
-                ls_format_size(b1, sizeof b1, (int64_t)s->c.verdict_live_bytes, 0),
-                ls_format_rate(b2, sizeof b2, s->c.bytes_per_step), xl);
-        ls_markup_escape(f, s->c.why);
-        fputs("</p>\n<div class=\"pair\">\n", f);
-        line_chart(f, p->x, s->s->bytes, p->n, s->c.burn_in, pattern_color(s->c.pattern), xl, 540, 180);
-        age_chart(f, p, s->s, &s->c, 540, 180);
-        fputs("</div>\n</div>\n", f);
+        site_card_html(f, r->p, s, xl);
     }
     if (charts)
         fputs("</div>\n", f);
-    ls_report_locations_html(f, r, xl); /* ahead of the individual stacks (issue 14) */
+}
 
+/* A site's stack as a list, its location frame in bold: function, then file:line when
+ * known, else the module. */
+static void trace_html(FILE *f, const ls_site_series_t *ss)
+{
+    fputs("<ol class=\"trace\">", f);
+    for (size_t k = 0; ss->info && k < ss->nframes; k++) {
+        const ls_frame_info_t *fi = &ss->info[k];
+        fprintf(f, "<li%s><code>", (int)k == ss->loc ? " class=\"loc\"" : "");
+        ls_markup_escape(f, fi->function);
+        fputs("</code> ", f);
+        if (fi->file && strcmp(fi->file, "??"))
+            fprintf(f, "<span class=\"muted\">"), ls_markup_escape(f, fi->file), fprintf(f, ":%d</span>", fi->line);
+        else
+            fprintf(f, "<span class=\"muted\">"), ls_markup_escape(f, fi->module), fputs("</span>", f);
+        fputs("</li>", f);
+    }
+    fputs("</ol>", f);
+}
+
+/* One row of the sites table: pattern (and policy, suppression), trend, figures, and the
+ * label that opens the trace. */
+static void site_row_html(FILE *f, const ls_site_result_t *s)
+{
+    char b1[32], b2[32], lab[512];
+    fputs("<tr><td>", f);
+    badge(f, &s->c);
+    if (s->violated)
+        fputs(" <span class=\"sev sev-critical\">breaks policy</span>", f);
+    if (s->sup)
+        fputs(" <span class=\"muted\">suppressed</span>", f);
+    fprintf(f, "</td><td>%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>", ls_trend_name(s->c.trend),
+            ls_format_rate(b1, sizeof b1, s->c.bytes_per_step),
+            ls_format_size(b2, sizeof b2, (int64_t)s->c.verdict_live_bytes, 0));
+    fprintf(f, "<td class=\"num\">%s</td><td><details><summary><code>",
+            ls_format_size(b1, sizeof b1, (int64_t)s->c.verdict_growth_bytes, 1));
+    ls_markup_escape(f, ls_site_label(s, lab, sizeof lab));
+    fputs("</code></summary>", f);
+    trace_html(f, s->s);
+    fputs("</details></td></tr>\n", f);
+}
+
+/* The table of the first TABLE_SITES sites that are not stable; a note counts the rest. */
+static void sites_table_html(FILE *f, const ls_proc_result_t *r, const char *xl)
+{
     fputs("<h3>Sites</h3>\n<table>\n<thead><tr><th>pattern</th><th>trend</th><th>growth / ", f);
     fputs(xl, f);
     fputs("</th><th>live</th><th>growth</th><th>location and trace</th></tr></thead>\n<tbody>\n", f);
@@ -182,36 +236,25 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
             continue;
         }
         rows++;
-        fputs("<tr><td>", f);
-        badge(f, &s->c);
-        if (s->violated)
-            fputs(" <span class=\"sev sev-critical\">breaks policy</span>", f);
-        if (s->sup)
-            fputs(" <span class=\"muted\">suppressed</span>", f);
-        fprintf(f, "</td><td>%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>", ls_trend_name(s->c.trend),
-                ls_format_rate(b1, sizeof b1, s->c.bytes_per_step),
-                ls_format_size(b2, sizeof b2, (int64_t)s->c.verdict_live_bytes, 0));
-        fprintf(f, "<td class=\"num\">%s</td><td><details><summary><code>",
-                ls_format_size(b1, sizeof b1, (int64_t)s->c.verdict_growth_bytes, 1));
-        ls_markup_escape(f, ls_site_label(s, lab, sizeof lab));
-        fputs("</code></summary><ol class=\"trace\">", f);
-        for (size_t k = 0; s->s->info && k < s->s->nframes; k++) {
-            const ls_frame_info_t *fi = &s->s->info[k];
-            fprintf(f, "<li%s><code>", (int)k == s->s->loc ? " class=\"loc\"" : "");
-            ls_markup_escape(f, fi->function);
-            fputs("</code> ", f);
-            if (fi->file && strcmp(fi->file, "??"))
-                fprintf(f, "<span class=\"muted\">"), ls_markup_escape(f, fi->file), fprintf(f, ":%d</span>", fi->line);
-            else
-                fprintf(f, "<span class=\"muted\">"), ls_markup_escape(f, fi->module), fputs("</span>", f);
-            fputs("</li>", f);
-        }
-        fputs("</ol></details></td></tr>\n", f);
+        site_row_html(f, s);
     }
     fputs("</tbody>\n</table>\n", f);
     if (rest)
         fprintf(f, "<p class=\"muted\">%zu more sites (stable, or past the first %d) are in the JSON report.</p>\n", rest,
                 TABLE_SITES);
+}
+
+/* One process's section: heading and total, leading sites' charts, location groups, the
+ * sites table, and what the exit scan found lost. */
+static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
+{
+    const ls_proc_result_t *r = &a->procs[pi];
+    const char *xl = r->p->marked ? "step" : "snapshot";
+    fputs("<section class=\"proc\">\n", f);
+    process_head_html(f, r, xl);
+    leading_sites_html(f, r, xl);
+    ls_report_locations_html(f, r, xl); /* ahead of the individual stacks (issue 14) */
+    sites_table_html(f, r, xl);
     ls_lost_html(f, r); /* issue 13 */
     fputs("</section>\n", f);
 }

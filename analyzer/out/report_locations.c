@@ -6,8 +6,6 @@
  */
 #include "report_locations.h"
 
-#include <math.h>
-
 #include "rules.h"
 #include "util.h"
 
@@ -62,34 +60,31 @@ void ls_report_locations_text(FILE *f, const ls_proc_result_t *r, const char *un
     }
 }
 
-static void num(FILE *f, double v)
+void ls_json_frame_fields(FILE *f, const ls_frame_info_t *fi)
 {
-    if (!isfinite(v))
-        fputs("null", f);
-    else if (v == floor(v) && fabs(v) < 9e15)
-        fprintf(f, "%.0f", v);
-    else
-        fprintf(f, "%.6g", v);
+    fputs("\"function\": ", f);
+    ls_json_string(f, fi->function);
+    fputs(", \"file\": ", f);
+    ls_json_string(f, fi->file);
+    fprintf(f, ", \"line\": %d", fi->line);
 }
 
 /* One location: its frame, verdict, figures, and its stacks as the ids of "sites". */
 static void location_json(FILE *f, const ls_location_result_t *l)
 {
-    fputs("    {\"function\": ", f);
-    ls_json_string(f, l->loc->function);
-    fputs(", \"file\": ", f);
-    ls_json_string(f, l->loc->file);
-    fprintf(f, ", \"line\": %d, \"pattern\": \"%s\", \"trend\": \"%s\", \"severity\": \"%s\",\n     \"bytes_per_step\": ",
-            l->loc->line, ls_pattern_name(l->c.pattern), ls_trend_name(l->c.trend), ls_severity_name(l->c.severity));
-    num(f, l->c.bytes_per_step);
+    fputs("    {", f);
+    ls_json_frame_fields(f, l->loc);
+    fprintf(f, ", \"pattern\": \"%s\", \"trend\": \"%s\", \"severity\": \"%s\",\n     \"bytes_per_step\": ",
+            ls_pattern_name(l->c.pattern), ls_trend_name(l->c.trend), ls_severity_name(l->c.severity));
+    ls_json_number(f, l->c.bytes_per_step);
     fputs(", \"projected_bytes\": ", f);
-    num(f, l->c.projected_bytes);
+    ls_json_number(f, l->c.projected_bytes);
     fputs(", \"live_bytes\": ", f);
-    num(f, l->live_bytes);
+    ls_json_number(f, l->live_bytes);
     fputs(", \"verdict_live_bytes\": ", f);
-    num(f, l->c.verdict_live_bytes);
+    ls_json_number(f, l->c.verdict_live_bytes);
     fputs(", \"verdict_growth_bytes\": ", f);
-    num(f, l->c.verdict_growth_bytes);
+    ls_json_number(f, l->c.verdict_growth_bytes);
     fprintf(f, ", \"violates_policy\": %s,\n     \"evidence\": ", l->violated ? "true" : "false");
     ls_json_string(f, l->c.why);
     fputs(", \"stack_ids\": [", f);

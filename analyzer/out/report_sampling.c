@@ -44,16 +44,6 @@ void ls_sampling_text(FILE *f, const ls_proc_result_t *r, size_t limit, int all)
     fputs("  (no reachability scan at exit under sampling: most blocks are not tracked; docs/scan.md)\n", f);
 }
 
-static void num(FILE *f, double v)
-{
-    if (!isfinite(v))
-        fputs("null", f);
-    else if (v == floor(v) && fabs(v) < 9e15)
-        fprintf(f, "%.0f", v);
-    else
-        fprintf(f, "%.6g", v);
-}
-
 void ls_sampling_json_proc(FILE *f, const ls_proc_result_t *r)
 {
     if (r->sample_rate)
@@ -65,13 +55,13 @@ void ls_sampling_json_site(FILE *f, const ls_site_result_t *s)
     if (!s->est.sampled)
         return;
     fputs(",\n     \"estimate\": {\"live_bytes_ci95\": [", f);
-    num(f, s->est.live_lo);
+    ls_json_number(f, s->est.live_lo);
     fputs(", ", f);
-    num(f, s->est.live_hi);
+    ls_json_number(f, s->est.live_hi);
     fputs("], \"bytes_per_step_ci95\": [", f);
-    num(f, s->est.rate_lo);
+    ls_json_number(f, s->est.rate_lo);
     fputs(", ", f);
-    num(f, s->est.rate_hi);
+    ls_json_number(f, s->est.rate_hi);
     fprintf(f, "], \"live_samples\": %llu}", (unsigned long long)s->est.live_samples);
 }
 

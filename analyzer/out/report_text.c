@@ -31,12 +31,11 @@ static void counts_line(FILE *f, const size_t *counts)
     fputc('\n', f);
 }
 
-static void process_text(FILE *f, const ls_analysis_t *a, size_t pi, size_t limit, int all)
+/* The process's heading line, its traced memory, warnings, and its sites by pattern. */
+static void process_head_text(FILE *f, const ls_proc_result_t *r)
 {
-    const ls_proc_result_t *r = &a->procs[pi];
     const ls_proc_series_t *p = r->p;
     char b1[32], b2[32], b3[32], spark[256];
-    const char *unit = p->marked ? "step" : "snapshot";
     fprintf(f, "process %s (pid %llu): %zu snapshot%s", p->prog, (unsigned long long)p->pid, p->n, p->n == 1 ? "" : "s");
     if (p->marked && p->n)
         fprintf(f, ", steps %llu..%llu", (unsigned long long)p->step[0], (unsigned long long)p->step[p->n - 1]);
@@ -59,38 +58,58 @@ static void process_text(FILE *f, const ls_analysis_t *a, size_t pi, size_t limi
         counts_line(f, r->counts);
     else
         fputs("none\n", f);
+}
 
+/* One row of the sites table; the sparkline is padded by cells, not bytes (each bar is 3
+ * bytes of UTF-8). */
+static void site_row_text(FILE *f, const ls_proc_series_t *p, const ls_site_result_t *s)
+{
+    char b1[32], b2[32], b3[32], spark[256], lab[512], rate[40], note[300] = "";
+    snprintf(rate, sizeof rate, "%s", ls_format_rate(b1, sizeof b1, s->c.bytes_per_step));
+    if (s->sup)
+        snprintf(note, sizeof note, "  [suppressed: %s]", s->sup->reason ? s->sup->reason : s->sup->origin);
+    size_t cells = p->n < 16 ? p->n : 16;
+    fprintf(f, "  %-8s  %-12s  %12s  %10s  %11s  %s%*s  %s%s\n", ls_severity_name(s->c.severity),
+            ls_pattern_name(s->c.pattern), rate, ls_format_size(b2, sizeof b2, (int64_t)s->c.verdict_live_bytes, 0),
+            ls_format_size(b3, sizeof b3, (int64_t)s->c.verdict_growth_bytes, 1),
+            ls_sparkline(s->s->bytes, p->n, 16, spark, sizeof spark), (int)(16 - cells), "",
+            ls_site_label(s, lab, sizeof lab), note);
+}
+
+/* The sites that matter (all with `all`, else those not stable), at most `limit` of them
+ * (0: no limit), then how many more there are; nothing when none matters. */
+static void sites_text(FILE *f, const ls_proc_result_t *r, const char *unit, size_t limit, int all)
+{
     size_t shown = 0, matter = 0;
     for (size_t i = 0; i < r->n_sites; i++)
         if (all || r->sites[i].c.pattern != LS_PAT_STABLE)
             matter++;
     size_t want = limit && limit < matter ? limit : matter;
-    ls_report_locations_text(f, r, unit); /* ahead of the individual stacks (issue 14) */
-    if (want) {
-        fprintf(f, "\n  %-8s  %-12s  %12s  %10s  %11s  %-16s  %s\n", "SEVERITY", "PATTERN", "GROWTH/STEP", "LIVE",
-                "GROWTH", "LIVE BYTES", "LOCATION");
-        for (size_t i = 0; i < r->n_sites && shown < want; i++) {
-            const ls_site_result_t *s = &r->sites[i];
-            if (!all && s->c.pattern == LS_PAT_STABLE)
-                continue;
-            char lab[512], rate[40], note[300] = "";
-            snprintf(rate, sizeof rate, "%s", ls_format_rate(b1, sizeof b1, s->c.bytes_per_step));
-            if (s->sup)
-                snprintf(note, sizeof note, "  [suppressed: %s]", s->sup->reason ? s->sup->reason : s->sup->origin);
-            /* The sparkline is padded by cells, not bytes: each bar is 3 bytes of UTF-8. */
-            size_t cells = p->n < 16 ? p->n : 16;
-            fprintf(f, "  %-8s  %-12s  %12s  %10s  %11s  %s%*s  %s%s\n", ls_severity_name(s->c.severity),
-                    ls_pattern_name(s->c.pattern), rate, ls_format_size(b2, sizeof b2, (int64_t)s->c.verdict_live_bytes, 0),
-                    ls_format_size(b3, sizeof b3, (int64_t)s->c.verdict_growth_bytes, 1),
-                    ls_sparkline(s->s->bytes, p->n, 16, spark, sizeof spark), (int)(16 - cells), "",
-                    ls_site_label(s, lab, sizeof lab), note);
-            shown++;
-        }
-        if (shown < matter)
-            fprintf(f, "  ... %zu more site%s (--limit N or --all to list)\n", matter - shown, matter - shown == 1 ? "" : "s");
-        if (want && strcmp(unit, "step") != 0)
-            fputs("  (growth per snapshot: the program calls no leakscope_mark)\n", f);
+    if (!want)
+        return;
+    fprintf(f, "\n  %-8s  %-12s  %12s  %10s  %11s  %-16s  %s\n", "SEVERITY", "PATTERN", "GROWTH/STEP", "LIVE", "GROWTH",
+            "LIVE BYTES", "LOCATION");
+    for (size_t i = 0; i < r->n_sites && shown < want; i++) {
+        if (!all && r->sites[i].c.pattern == LS_PAT_STABLE)
+            continue;
+        site_row_text(f, r->p, &r->sites[i]);
+        shown++;
     }
+    if (shown < matter)
+        fprintf(f, "  ... %zu more site%s (--limit N or --all to list)\n", matter - shown, matter - shown == 1 ? "" : "s");
+    if (strcmp(unit, "step") != 0)
+        fputs("  (growth per snapshot: the program calls no leakscope_mark)\n", f);
+}
+
+/* One process: heading and totals, location groups, the sites that matter, then what
+ * sampling and the exit scan add. */
+static void process_text(FILE *f, const ls_analysis_t *a, size_t pi, size_t limit, int all)
+{
+    const ls_proc_result_t *r = &a->procs[pi];
+    const char *unit = r->p->marked ? "step" : "snapshot";
+    process_head_text(f, r);
+    ls_report_locations_text(f, r, unit); /* ahead of the individual stacks (issue 14) */
+    sites_text(f, r, unit, limit, all);
     ls_sampling_text(f, r, limit, all); /* issue 11 */
     ls_lost_text(f, r); /* issue 13 */
 }
