@@ -12,6 +12,7 @@
 #include "options.h"
 #include "baseline.h"
 #include "report.h"
+#include "sampling.h"
 #include "util.h"
 
 enum { OPT_POLICY, OPT_BASELINE, OPT_JUNIT, OPT_FORMAT };
@@ -49,6 +50,22 @@ static int gate_option(void *ctx, int index, const char *v)
         break;
     }
     return 0;
+}
+
+/* Issue 11: one line per sampled process before the verdict, saying that its figures are
+ * estimates and at what rate (the JSON report carries "sample_rate" and "estimated").
+ * Nothing for an exact run, whose output is unchanged. */
+static void print_sampling_notes(FILE *f, const ls_analysis_t *a)
+{
+    for (size_t i = 0; i < a->n_procs; i++) {
+        const ls_proc_result_t *r = &a->procs[i];
+        if (!r->sample_rate)
+            continue;
+        char rate[32];
+        fprintf(f, "note: pid %llu sampled at %s (LEAKSCOPE_SAMPLE): its figures are estimates (~); "
+                   "`leakscope report` gives their 95%% intervals\n",
+                (unsigned long long)r->p->pid, ls_sampling_rate_text(rate, sizeof rate, r->sample_rate));
+    }
 }
 
 int ls_cmd_gate(int argc, char **argv)
@@ -95,8 +112,10 @@ int ls_cmd_gate(int argc, char **argv)
         if (!strcmp(format, "json")) {
             ls_report_json(stdout, &a);
             rc = a.fail ? LS_EXIT_FAIL : LS_EXIT_OK;
-        } else
+        } else {
+            print_sampling_notes(stdout, &a);
             rc = ls_gate_print(stdout, &a);
+        }
         if (fflush(stdout) != 0 || ferror(stdout))
             rc = ls_error("cannot write to standard output: %s", strerror(errno ? errno : EIO));
         if (junit) {
