@@ -2,7 +2,8 @@
  * test_analyzer_sampling.c — the analyzer's side of sampled tracking (issue 11) on synthetic
  * sampled snapshots with known samples (ls_snapshot_write_sampled): the SAMPLING record read
  * back, the shim's estimates for given live samples, the 95% interval of a site's live bytes
- * against the exact (Garwood) Poisson interval from tables, verdicts under sampling noise
+ * against the exact (Garwood) Poisson interval from tables, its coverage (95-97.5%) over
+ * 20,000 simulated sampled runs of each of nine sites with known blocks, verdicts under sampling noise
  * (too few samples and growth within the noise are `inconclusive`, a clear leak stays a leak
  * and its severity is never above the exact run's), and `top`'s estimate marks and note.
  */
@@ -210,6 +211,81 @@ START_TEST(live_interval_is_the_poisson_interval)
 }
 END_TEST
 
+/* ---- coverage of the live interval ----------------------------------------------------- */
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static double unit_draw(void) /* uniform in (0, 1) */
+{
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return ((double)((rng * 0x2545F4914F6CDD1Dull) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+/* Samples among n blocks each kept with probability p (Binomial(n, p), drawn by skipping
+ * geometric gaps). */
+static uint64_t binomial(uint64_t n, double p)
+{
+    if (p >= 1)
+        return n;
+    uint64_t m = 0;
+    for (double i = -1;;) {
+        i += 1 + floor(log(unit_draw()) / log1p(-p));
+        if (i >= (double)n)
+            return m;
+        m++;
+    }
+}
+
+typedef struct {
+    uint64_t size[2], blocks[2];
+} config_t;
+
+/* The share of 20,000 sampled runs in which the interval holds the true live bytes, each
+ * run's estimate and sd made as the shim makes them (per block, rounded as it writes). */
+static double coverage(const config_t *c)
+{
+    enum { RUNS = 20000 };
+    double truth = (double)(c->size[0] * c->blocks[0] + c->size[1] * c->blocks[1]);
+    int hit = 0;
+    for (int r = 0; r < RUNS; r++) {
+        double est = 0, var = 0;
+        uint64_t samples = 0;
+        for (int k = 0; k < 2 && c->blocks[k]; k++) {
+            double p = -expm1(-(double)c->size[k] / RATE), sw = (double)c->size[k] / p;
+            uint64_t m = binomial(c->blocks[k], p);
+            samples += m;
+            est += (double)m * (double)llround(sw);
+            var += (double)m * sw * sw * (1 - p);
+        }
+        double lo, hi;
+        ls_sampling_live_interval(est, (double)llround(sqrt(var)), samples, RATE, &lo, &hi);
+        hit += lo <= truth && truth <= hi;
+    }
+    return (double)hit / RUNS;
+}
+
+/* The six sites of tests/programs/sampled_sites.c (shim_sampled.sh), then mixes of small
+ * blocks with blocks near or above the rate: the interval holds the truth in 95% of runs or
+ * a little more (Garwood's interval is conservative by design), never in fewer (the
+ * standard error over 20,000 runs is 0.15%) and not artificially wide either. */
+START_TEST(live_interval_covers_95_percent)
+{
+    static const config_t configs[] = {
+        {{65536, 0}, {160, 0}}, {{128, 0}, {81920, 0}}, {{256, 0}, {40960, 0}},
+        {{512, 0}, {16384, 0}}, {{1024, 0}, {4096, 0}}, {{1024, 0}, {1536, 0}},
+        {{128, 65536}, {40000, 40}}, {{100, 30000}, {3000, 10}}, {{64, 131072}, {40000, 8}},
+    };
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+        double c = coverage(&configs[i]);
+        ck_assert_msg(c >= 0.945 && c <= 0.975, "%llu x %llu B + %llu x %llu B: coverage %.4f",
+                      (unsigned long long)configs[i].blocks[0], (unsigned long long)configs[i].size[0],
+                      (unsigned long long)configs[i].blocks[1], (unsigned long long)configs[i].size[1], c);
+    }
+}
+END_TEST
+
 /* ---- verdicts ---------------------------------------------------------------------- */
 
 static void three_sites(int step, live_t *live)
@@ -314,6 +390,7 @@ int main(void)
     tcase_add_test(t, writer_refuses_a_bad_sampling_record);
     tcase_add_test(t, estimates_of_known_samples);
     tcase_add_test(t, live_interval_is_the_poisson_interval);
+    tcase_add_test(t, live_interval_covers_95_percent);
     tcase_add_test(t, verdicts_under_sampling_noise);
     tcase_add_test(t, top_marks_estimates);
     suite_add_tcase(s, t);
