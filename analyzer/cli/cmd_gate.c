@@ -68,6 +68,18 @@ static void print_sampling_notes(FILE *f, const ls_analysis_t *a)
     }
 }
 
+/* --baseline: a run directory (analysed under the same policy) or a JSON report. */
+static int load_baseline(const char *baseline, const ls_policy_t *pol, ls_baseline_t *base, char *err,
+                         size_t errlen)
+{
+    struct stat st;
+    if (stat(baseline, &st) < 0)
+        return snprintf(err, errlen, "%s: baseline: %s", baseline, strerror(errno)), -1;
+    if (S_ISDIR(st.st_mode))
+        return ls_baseline_from_run(baseline, pol, base, err, errlen);
+    return ls_baseline_from_json(baseline, base, err, errlen);
+}
+
 int ls_cmd_gate(int argc, char **argv)
 {
     gate_args_t g = {NULL, NULL, NULL, "text"};
@@ -84,19 +96,9 @@ int ls_cmd_gate(int argc, char **argv)
     } else
         ls_policy_default(&pol);
     ls_baseline_t base = {0};
-    if (baseline) {
-        struct stat st;
-        int rc;
-        if (stat(baseline, &st) < 0)
-            rc = (snprintf(err, sizeof err, "%s: baseline: %s", baseline, strerror(errno)), -1);
-        else if (S_ISDIR(st.st_mode))
-            rc = ls_baseline_from_run(baseline, &pol, &base, err, sizeof err);
-        else
-            rc = ls_baseline_from_json(baseline, &base, err, sizeof err);
-        if (rc < 0) {
-            ls_policy_free(&pol);
-            return ls_error("%s", err);
-        }
+    if (baseline && load_baseline(baseline, &pol, &base, err, sizeof err) < 0) {
+        ls_policy_free(&pol);
+        return ls_error("%s", err);
     }
     ls_analysis_t a;
     if (ls_analyze(dir, &pol, &a, err, sizeof err) < 0) {
