@@ -12,6 +12,7 @@
 #include "options.h"
 #include "baseline.h"
 #include "report.h"
+#include "sampling.h"
 #include "util.h"
 
 enum { OPT_POLICY, OPT_BASELINE, OPT_JUNIT, OPT_FORMAT };
@@ -51,6 +52,34 @@ static int gate_option(void *ctx, int index, const char *v)
     return 0;
 }
 
+/* Issue 11: one line per sampled process before the verdict, saying that its figures are
+ * estimates and at what rate (the JSON report carries "sample_rate" and "estimated").
+ * Nothing for an exact run, whose output is unchanged. */
+static void print_sampling_notes(FILE *f, const ls_analysis_t *a)
+{
+    for (size_t i = 0; i < a->n_procs; i++) {
+        const ls_proc_result_t *r = &a->procs[i];
+        if (!r->sample_rate)
+            continue;
+        char rate[32];
+        fprintf(f, "note: pid %llu sampled at %s (LEAKSCOPE_SAMPLE): its figures are estimates (~); "
+                   "`leakscope report` gives their 95%% intervals\n",
+                (unsigned long long)r->p->pid, ls_sampling_rate_text(rate, sizeof rate, r->sample_rate));
+    }
+}
+
+/* --baseline: a run directory (analysed under the same policy) or a JSON report. */
+static int load_baseline(const char *baseline, const ls_policy_t *pol, ls_baseline_t *base, char *err,
+                         size_t errlen)
+{
+    struct stat st;
+    if (stat(baseline, &st) < 0)
+        return snprintf(err, errlen, "%s: baseline: %s", baseline, strerror(errno)), -1;
+    if (S_ISDIR(st.st_mode))
+        return ls_baseline_from_run(baseline, pol, base, err, errlen);
+    return ls_baseline_from_json(baseline, base, err, errlen);
+}
+
 int ls_cmd_gate(int argc, char **argv)
 {
     gate_args_t g = {NULL, NULL, NULL, "text"};
@@ -67,19 +96,9 @@ int ls_cmd_gate(int argc, char **argv)
     } else
         ls_policy_default(&pol);
     ls_baseline_t base = {0};
-    if (baseline) {
-        struct stat st;
-        int rc;
-        if (stat(baseline, &st) < 0)
-            rc = (snprintf(err, sizeof err, "%s: baseline: %s", baseline, strerror(errno)), -1);
-        else if (S_ISDIR(st.st_mode))
-            rc = ls_baseline_from_run(baseline, &pol, &base, err, sizeof err);
-        else
-            rc = ls_baseline_from_json(baseline, &base, err, sizeof err);
-        if (rc < 0) {
-            ls_policy_free(&pol);
-            return ls_error("%s", err);
-        }
+    if (baseline && load_baseline(baseline, &pol, &base, err, sizeof err) < 0) {
+        ls_policy_free(&pol);
+        return ls_error("%s", err);
     }
     ls_analysis_t a;
     if (ls_analyze(dir, &pol, &a, err, sizeof err) < 0) {
@@ -95,8 +114,10 @@ int ls_cmd_gate(int argc, char **argv)
         if (!strcmp(format, "json")) {
             ls_report_json(stdout, &a);
             rc = a.fail ? LS_EXIT_FAIL : LS_EXIT_OK;
-        } else
+        } else {
+            print_sampling_notes(stdout, &a);
             rc = ls_gate_print(stdout, &a);
+        }
         if (fflush(stdout) != 0 || ferror(stdout))
             rc = ls_error("cannot write to standard output: %s", strerror(errno ? errno : EIO));
         if (junit) {

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "options.h"
+#include "sampling.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "symbols.h"
@@ -106,13 +107,15 @@ static const char *clean(char *buf, size_t len, const char *s)
     return buf;
 }
 
+/* The traced figures of a sampled snapshot are estimates too (issue 11). */
 static void print_header(FILE *f, const char *tag, const ls_snapshot_t *s)
 {
     char cur[32], peak[32], label[256], prog[256];
-    fprintf(f, "%s%s: label %s, step %" PRIu64 ", pid %" PRIu64 " (%s), traced %s, peak %s, %zu sites",
+    const char *est = LS_EST(s->state_flags & LS_FMT_STATE_SAMPLED);
+    fprintf(f, "%s%s: label %s, step %" PRIu64 ", pid %" PRIu64 " (%s), traced %s%s, peak %s%s, %zu sites",
             tag, s->path, clean(label, sizeof label, s->label), s->step, s->pid,
-            clean(prog, sizeof prog, s->prog),
-            ls_format_size(cur, sizeof cur, (int64_t)s->traced_current, 0),
+            clean(prog, sizeof prog, s->prog), est,
+            ls_format_size(cur, sizeof cur, (int64_t)s->traced_current, 0), est,
             ls_format_size(peak, sizeof peak, (int64_t)s->traced_peak, 0), s->n_sites);
     if (s->state_flags & 1)
         fputs(", tracking stopped early", f);
@@ -136,98 +139,129 @@ static void print_text(FILE *f, const ls_stats_t *st, const ls_snapshot_t *snaps
 {
     uint64_t b0, c0, b1, c1;
     char s1[32], s2[32];
+    const char *est = LS_EST(st->estimated);
     if (nsnap == 1) {
         print_header(f, "snapshot ", &snaps[0]);
     } else {
         print_header(f, "old ", &snaps[0]);
         print_header(f, "new ", &snaps[1]);
     }
+    ls_stats_print_note(f, st); /* issue 11: sampled */
     size_t shown = limit && limit < st->n ? limit : st->n;
     fprintf(f, "[ top %zu of %zu%s by %s%s ]\n", shown, st->n, nsnap == 2 ? " differences" : "",
             ls_key_type_name(key), cumulative ? ", cumulative" : "");
     ls_stats_print_text(f, st, key, nsnap == 2, limit);
     live_totals(&snaps[nsnap - 1], &b1, &c1);
     if (nsnap == 1) {
-        fprintf(f, "total: size=%s, count=%" PRIu64 "\n", ls_format_size(s1, sizeof s1, (int64_t)b1, 0), c1);
+        fprintf(f, "total: size=%s%s, count=%s%" PRIu64 "\n", est, ls_format_size(s1, sizeof s1, (int64_t)b1, 0),
+                est, c1);
     } else {
         live_totals(&snaps[0], &b0, &c0);
-        fprintf(f, "total: size=%s (%s), count=%" PRIu64 " (%+" PRId64 ")\n",
-                ls_format_size(s1, sizeof s1, (int64_t)b1, 0), ls_format_size(s2, sizeof s2, (int64_t)(b1 - b0), 1),
-                c1, (int64_t)(c1 - c0));
+        fprintf(f, "total: size=%s%s (%s%s), count=%s%" PRIu64 " (%s%+" PRId64 ")\n", est,
+                ls_format_size(s1, sizeof s1, (int64_t)b1, 0), est, ls_format_size(s2, sizeof s2, (int64_t)(b1 - b0), 1),
+                est, c1, est, (int64_t)(c1 - c0));
     }
 }
 
-int ls_stats_command(int argc, char **argv, int nsnap)
+/* The options and operands checked together: -1 to go on, or the exit status to end
+ * with (LS_EXIT_OK after --help). args[] gets the snapshot operands. */
+static int stats_args(int argc, char **argv, int nsnap, stats_args_t *o, const char *args[2])
 {
     const ls_command_spec_t *spec = nsnap == 1 ? &ls_top_spec : &ls_diff_spec;
     const char *cmd = spec->name;
-    stats_args_t o = {cmd, 0, 0, 0, -1, LS_BY_LINENO, 0, 0};
-    int first, prc = ls_options_parse(spec, argc, argv, stats_option, &o, &first);
+    int first, prc = ls_options_parse(spec, argc, argv, stats_option, o, &first);
     if (prc)
         return prc == 1 ? LS_EXIT_OK : prc;
-    const char *args[2] = {argv[first], nsnap == 2 ? argv[first + 1] : NULL};
-    int cumulative = o.cumulative, json = o.json;
-    ls_key_type_t key = o.key;
-    uint64_t limit = o.limit, pid = o.pid;
-    if (cumulative && key == LS_BY_TRACEBACK)
+    args[0] = argv[first];
+    args[1] = nsnap == 2 ? argv[first + 1] : NULL;
+    if (o->cumulative && o->key == LS_BY_TRACEBACK)
         return ls_error("%s: --cumulative cannot be used with --by traceback", cmd);
-    if (!o.limit_set)
-        limit = json ? 0 : TEXT_DEFAULT_LIMIT;
+    if (!o->limit_set)
+        o->limit = o->json ? 0 : TEXT_DEFAULT_LIMIT;
     struct stat sb; /* --pid chooses a process in a directory: with files only it would do nothing */
     int any_dir = 0;
     for (int k = 0; k < nsnap; k++)
         any_dir |= stat(args[k], &sb) == 0 && S_ISDIR(sb.st_mode);
-    if (pid && !any_dir)
+    if (o->pid && !any_dir)
         return ls_error("%s: --pid %llu is unused: it chooses a process in a directory, and %s", cmd,
-                        (unsigned long long)pid, nsnap == 1 ? "SNAPSHOT is a file" : "OLD and NEW are files");
+                        (unsigned long long)o->pid, nsnap == 1 ? "SNAPSHOT is a file" : "OLD and NEW are files");
+    return -1;
+}
 
+/* Reads the snapshots the operands stand for; returns how many were loaded (all of them
+ * unless err is set). */
+static int load_snapshots(const char *args[2], int nsnap, uint64_t pid, ls_snapshot_t snaps[2], char *err,
+                          size_t errlen)
+{
+    int loaded = 0;
+    for (int k = 0; k < nsnap; k++) {
+        char *path = ls_resolve_snapshot_arg(args[k], pid, err, errlen);
+        if (!path)
+            break;
+        int r = ls_snapshot_read(path, &snaps[k], err, errlen);
+        free(path);
+        if (r < 0)
+            break;
+        loaded++;
+    }
+    return loaded;
+}
+
+/* Groups the symbolized snapshots as the options ask (ordered by lost bytes with --sort).
+ * Returns 0, or -1 with err set. */
+static int compute_stats(const ls_snapshot_t snaps[2], int nsnap, const stats_args_t *o, ls_stats_t *st,
+                         char *err, size_t errlen)
+{
+    int r = nsnap == 1 ? ls_statistics(&snaps[0], o->key, o->cumulative, st, err, errlen)
+                       : ls_compare_to(&snaps[0], &snaps[1], o->key, o->cumulative, st, err, errlen);
+    if (r == 0 && o->sort_lost >= 0 && !snaps[0].has_scan) {
+        snprintf(err, errlen, "top: --sort %s: %s carries no reachability scan (an exit snapshot with "
+                 "LEAKSCOPE_SCAN=1, or one labelled \"scan\", does)", o->sort_lost ? "indirect" : "direct",
+                 snaps[0].path);
+        ls_stats_free(st);
+        return -1;
+    }
+    if (r == 0 && o->sort_lost >= 0)
+        ls_stats_sort_lost(st, o->sort_lost);
+    return r;
+}
+
+/* Prints st as text or JSON; returns the exit status. */
+static int print_stats(const ls_stats_t *st, const ls_snapshot_t snaps[2], int nsnap, const stats_args_t *o)
+{
+    if (o->json)
+        ls_stats_print_json(stdout, st, o->key, nsnap == 2, (size_t)o->limit);
+    else
+        print_text(stdout, st, snaps, nsnap, o->key, o->cumulative, (size_t)o->limit);
+    return fflush(stdout) == 0 && !ferror(stdout) ? LS_EXIT_OK : ls_error("%s: cannot write the output", o->cmd);
+}
+
+int ls_stats_command(int argc, char **argv, int nsnap)
+{
+    stats_args_t o = {nsnap == 1 ? ls_top_spec.name : ls_diff_spec.name, 0, 0, 0, -1, LS_BY_LINENO, 0, 0};
+    const char *args[2];
+    int rc = stats_args(argc, argv, nsnap, &o, args);
+    if (rc >= 0)
+        return rc;
     char err[1024];
     ls_snapshot_t snaps[2];
     memset(snaps, 0, sizeof snaps);
-    int loaded = 0, rc = LS_EXIT_USAGE;
-    for (int k = 0; k < nsnap; k++) {
-        char *path = ls_resolve_snapshot_arg(args[k], pid, err, sizeof err);
-        if (!path)
-            goto out;
-        int r = ls_snapshot_read(path, &snaps[k], err, sizeof err);
-        free(path);
-        if (r < 0)
-            goto out;
-        loaded++;
+    int loaded = load_snapshots(args, nsnap, o.pid, snaps, err, sizeof err), r = -1;
+    if (loaded == nsnap) {
+        ls_symbolizer_t *sym = ls_symbolizer_new();
+        for (int k = 0; k < nsnap; k++)
+            ls_symbolize_snapshot(sym, &snaps[k]);
+        ls_stats_t st;
+        r = compute_stats(snaps, nsnap, &o, &st, err, sizeof err);
+        if (r == 0) {
+            rc = print_stats(&st, snaps, nsnap, &o);
+            ls_stats_free(&st);
+        }
+        ls_symbolizer_free(sym);
     }
-
-    ls_symbolizer_t *sym = ls_symbolizer_new();
-    for (int k = 0; k < nsnap; k++)
-        ls_symbolize_snapshot(sym, &snaps[k]);
-    ls_stats_t st;
-    int r = nsnap == 1 ? ls_statistics(&snaps[0], key, cumulative, &st, err, sizeof err)
-                       : ls_compare_to(&snaps[0], &snaps[1], key, cumulative, &st, err, sizeof err);
-    if (r == 0 && o.sort_lost >= 0 && !snaps[0].has_scan) {
-        snprintf(err, sizeof err, "top: --sort %s: %s carries no reachability scan (an exit snapshot with "
-                 "LEAKSCOPE_SCAN=1, or one labelled \"scan\", does)", o.sort_lost ? "indirect" : "direct", snaps[0].path);
-        ls_stats_free(&st);
-        r = -1;
-    } else if (r == 0 && o.sort_lost >= 0)
-        ls_stats_sort_lost(&st, o.sort_lost);
-    if (r == 0) {
-        if (json) {
-            ls_stats_print_json(stdout, &st, key, nsnap == 2, (size_t)limit);
-        } else
-            print_text(stdout, &st, snaps, nsnap, key, cumulative, (size_t)limit);
-        ls_stats_free(&st);
-        rc = fflush(stdout) == 0 && !ferror(stdout) ? LS_EXIT_OK
-                                                     : ls_error("%s: cannot write the output", cmd);
-    }
-    ls_symbolizer_free(sym);
-    if (r < 0)
-        goto out;
     for (int k = 0; k < loaded; k++)
         ls_snapshot_free(&snaps[k]);
-    return rc;
-out:
-    for (int k = 0; k < loaded; k++)
-        ls_snapshot_free(&snaps[k]);
-    return ls_error("%s", err);
+    return r < 0 ? ls_error("%s", err) : rc;
 }
 
 int ls_cmd_top(int argc, char **argv)

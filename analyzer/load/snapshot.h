@@ -86,6 +86,30 @@ void ls_snapshot_free(ls_snapshot_t *snap);
  * its own writer that does not allocate. Returns 0, or -1 with err set. */
 int ls_snapshot_write(const char *path, const ls_snapshot_t *snap, char *err, size_t errlen);
 
+/* Issue 11, for tests: a sampled snapshot's SAMPLING record (docs/format.md), one entry per
+ * site id, increasing. */
+typedef struct {
+    uint32_t id;
+    uint64_t live_samples, samples, live_bytes_sd;
+} ls_snapshot_sample_t;
+typedef struct {
+    uint64_t rate, seed, flags; /* rate > 0; flags: LS_FMT_SAMPLING_* */
+    const ls_snapshot_sample_t *sites;
+    size_t n;
+} ls_snapshot_sampling_t;
+/* ls_snapshot_write of a sampled snapshot: HEADER state flag 4 set and the SAMPLING record
+ * `smp` after the SITE records, as the shim writes one under LEAKSCOPE_SAMPLE. The SITE
+ * figures are written as given (ls_snapshot_sample_estimate gives the shim's). */
+int ls_snapshot_write_sampled(const char *path, const ls_snapshot_t *snap, const ls_snapshot_sampling_t *smp,
+                              char *err, size_t errlen);
+/* What the shim writes for a site whose live sampled blocks have sizes[0..n) at `rate`:
+ * the estimated live bytes (each block S/p(S), p(S) = 1 - e^(-S/rate), rounded per block),
+ * live count (1/p(S) per block, in 1/1024 units, rounded once; at least 1 when a block is
+ * present) and the standard deviation of the bytes estimate (Horvitz-Thompson:
+ * sqrt(sum S^2 (1 - p) / p^2)). */
+void ls_snapshot_sample_estimate(const uint64_t *sizes, size_t n, uint64_t rate, uint64_t *live_bytes,
+                                 uint64_t *live_count, uint64_t *sd);
+
 /* The snapshots one process wrote into a directory, in the order they were taken. */
 typedef struct {
     uint64_t pid;

@@ -8,6 +8,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,8 +170,32 @@ static void put_leaks(cur_t *c, const ls_snapshot_t *s)
     end_record(c, r);
 }
 
-/* Encodes into a malloc'd buffer; the caller has validated. */
-static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *edges, size_t *lenp)
+/* Issue 11: the SAMPLING record, when the snapshot is written as sampled. */
+static size_t sampling_size(const ls_snapshot_sampling_t *smp)
+{
+    return smp ? LS_FMT_RECHDR_LEN + LS_FMT_SAMPLING_FIXED + LS_FMT_SAMPLING_ENTRY_LEN * smp->n : 0;
+}
+
+static void put_sampling(cur_t *c, const ls_snapshot_sampling_t *smp)
+{
+    if (!smp)
+        return;
+    uint8_t *r = begin_record(c, LS_TAG_SAMPLING);
+    put64(c, smp->rate);
+    put64(c, smp->seed);
+    put64(c, smp->flags);
+    put32(c, (uint32_t)smp->n);
+    for (size_t i = 0; i < smp->n; i++) {
+        put32(c, smp->sites[i].id);
+        put64(c, smp->sites[i].live_samples);
+        put64(c, smp->sites[i].samples);
+        put64(c, smp->sites[i].live_bytes_sd);
+    }
+    end_record(c, r);
+}
+
+/* The bytes encode() writes. */
+static size_t encoded_size(const ls_snapshot_t *s, size_t n_edges, const ls_snapshot_sampling_t *smp)
 {
     size_t size = LS_FMT_PREAMBLE_LEN + LS_FMT_RECHDR_LEN + LS_FMT_HEADER_FIXED +
                   LS_FMT_HEADER_STRINGS * LS_FMT_HEADER_STRLEN + slen(s->label) + slen(s->prog) + slen(s->exe);
@@ -181,86 +206,126 @@ static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *e
     for (size_t i = 0; i < s->n_sites; i++)
         size += LS_FMT_RECHDR_LEN + LS_FMT_SITE_FIXED + LS_FMT_FRAME_LEN * (size_t)s->sites[i].nframes +
                 LS_FMT_AGE_ENTRY_LEN * (size_t)s->sites[i].nage;
-    size += leaks_size(s);
-    size += LS_FMT_RECHDR_LEN + LS_FMT_END_LEN;
+    size += sampling_size(smp) + leaks_size(s);
+    return size + LS_FMT_RECHDR_LEN + LS_FMT_END_LEN;
+}
 
-    uint8_t *buf = ls_xmalloc(size);
-    cur_t c = {buf};
-    putbytes(&c, LS_FMT_MAGIC, LS_FMT_MAGIC_LEN);
-    put32(&c, s->has_scan ? LS_FMT_VERSION : LS_FMT_VERSION_MIN); /* version 1 files stay as they were */
-    put32(&c, 0);
-
-    uint8_t *r = begin_record(&c, LS_TAG_HEADER);
+/* The HEADER record; state_flags gets the sampled bit (4) when `sampled`. */
+static void put_header(cur_t *c, const ls_snapshot_t *s, int sampled)
+{
+    uint8_t *r = begin_record(c, LS_TAG_HEADER);
     const uint64_t hv[LS_FMT_HEADER_U64S] = {s->pid, s->ppid, s->seq, s->step, s->marked, s->epoch, s->time_ns,
                              s->mono_ns, s->start_mono_ns, s->rss_bytes, s->traced_current,
                              s->traced_peak, s->alloc_calls, s->free_calls, s->frames_max,
-                             s->state_flags, s->untracked_count, s->untracked_bytes};
+                             s->state_flags | (sampled ? LS_FMT_STATE_SAMPLED : 0u),
+                             s->untracked_count, s->untracked_bytes};
     for (int i = 0; i < LS_FMT_HEADER_U64S; i++)
-        put64(&c, hv[i]);
+        put64(c, hv[i]);
     const char *strs[LS_FMT_HEADER_STRINGS] = {s->label, s->prog, s->exe};
     for (int i = 0; i < LS_FMT_HEADER_STRINGS; i++) {
-        put16(&c, (uint16_t)slen(strs[i]));
-        putbytes(&c, strs[i], slen(strs[i]));
+        put16(c, (uint16_t)slen(strs[i]));
+        putbytes(c, strs[i], slen(strs[i]));
     }
-    end_record(&c, r);
+    end_record(c, r);
+}
 
-    for (size_t i = 0; i < s->n_modules; i++) {
-        const ls_module_t *m = &s->modules[i];
-        r = begin_record(&c, LS_TAG_MODULE);
-        put64(&c, m->start);
-        put64(&c, m->end);
-        put64(&c, m->bias);
-        put64(&c, m->flags);
-        put8(&c, (uint8_t)m->build_id_len);
-        putbytes(&c, m->build_id, m->build_id_len);
-        put16(&c, (uint16_t)slen(m->path));
-        putbytes(&c, m->path, slen(m->path));
-        end_record(&c, r);
-    }
+static void put_module(cur_t *c, const ls_module_t *m)
+{
+    uint8_t *r = begin_record(c, LS_TAG_MODULE);
+    put64(c, m->start);
+    put64(c, m->end);
+    put64(c, m->bias);
+    put64(c, m->flags);
+    put8(c, (uint8_t)m->build_id_len);
+    putbytes(c, m->build_id, m->build_id_len);
+    put16(c, (uint16_t)slen(m->path));
+    putbytes(c, m->path, slen(m->path));
+    end_record(c, r);
+}
 
-    r = begin_record(&c, LS_TAG_AGE_EDGES);
-    put32(&c, (uint32_t)n_edges);
+static void put_age_edges(cur_t *c, size_t n_edges, const uint64_t *edges)
+{
+    uint8_t *r = begin_record(c, LS_TAG_AGE_EDGES);
+    put32(c, (uint32_t)n_edges);
     for (size_t i = 0; i < n_edges; i++)
-        put64(&c, edges[i]);
-    end_record(&c, r);
+        put64(c, edges[i]);
+    end_record(c, r);
+}
 
-    for (size_t i = 0; i < s->n_sites; i++) {
-        const ls_site_t *st = &s->sites[i];
-        r = begin_record(&c, LS_TAG_SITE);
-        put32(&c, st->id);
-        put16(&c, st->nframes);
-        put16(&c, st->nage);
-        put64(&c, st->live_bytes);
-        put64(&c, st->live_count);
-        put64(&c, st->alloc_count);
-        put64(&c, st->alloc_bytes);
-        put64(&c, st->free_count);
-        for (unsigned k = 0; k < st->nframes; k++)
-            put64(&c, st->frames[k]);
-        for (unsigned k = 0; k < st->nage; k++) {
-            put16(&c, st->age[k].bucket);
-            put64(&c, st->age[k].bytes);
-            put64(&c, st->age[k].count);
-        }
-        end_record(&c, r);
+static void put_site(cur_t *c, const ls_site_t *st)
+{
+    uint8_t *r = begin_record(c, LS_TAG_SITE);
+    put32(c, st->id);
+    put16(c, st->nframes);
+    put16(c, st->nage);
+    put64(c, st->live_bytes);
+    put64(c, st->live_count);
+    put64(c, st->alloc_count);
+    put64(c, st->alloc_bytes);
+    put64(c, st->free_count);
+    for (unsigned k = 0; k < st->nframes; k++)
+        put64(c, st->frames[k]);
+    for (unsigned k = 0; k < st->nage; k++) {
+        put16(c, st->age[k].bucket);
+        put64(c, st->age[k].bytes);
+        put64(c, st->age[k].count);
     }
+    end_record(c, r);
+}
 
+/* END: the checksum covers every byte before this record's tag. */
+static void put_end(cur_t *c, const uint8_t *buf, uint64_t n_sites)
+{
+    uint64_t h = ls_cksum(buf, (size_t)(c->p - buf));
+    uint8_t *r = begin_record(c, LS_TAG_END);
+    put64(c, n_sites);
+    put64(c, h);
+    end_record(c, r);
+}
+
+/* Encodes into a malloc'd buffer; the caller has validated. smp: a SAMPLING record, or NULL. */
+static uint8_t *encode(const ls_snapshot_t *s, size_t n_edges, const uint64_t *edges,
+                       const ls_snapshot_sampling_t *smp, size_t *lenp)
+{
+    size_t size = encoded_size(s, n_edges, smp);
+    uint8_t *buf = ls_xmalloc(size);
+    cur_t c = {buf};
+    putbytes(&c, LS_FMT_MAGIC, LS_FMT_MAGIC_LEN);
+    put32(&c, s->has_scan || smp ? LS_FMT_VERSION : LS_FMT_VERSION_MIN); /* version 1 files stay as they were */
+    put32(&c, 0);
+    put_header(&c, s, smp != NULL);
+    for (size_t i = 0; i < s->n_modules; i++)
+        put_module(&c, &s->modules[i]);
+    put_age_edges(&c, n_edges, edges);
+    for (size_t i = 0; i < s->n_sites; i++)
+        put_site(&c, &s->sites[i]);
+    put_sampling(&c, smp); /* issue 11, after the SITE records as the shim writes it */
     put_leaks(&c, s);
-
-    /* END: the checksum covers every byte before this record's tag. */
-    uint64_t h = ls_cksum(buf, (size_t)(c.p - buf));
-    r = begin_record(&c, LS_TAG_END);
-    put64(&c, s->n_sites);
-    put64(&c, h);
-    end_record(&c, r);
-
+    put_end(&c, buf, s->n_sites);
     *lenp = (size_t)(c.p - buf);
     return buf;
 }
 
-/* An empty age-edge list (n_age_edges 0) stands for the shim's default edges for
- * snap->epoch. Everything else is written as given, after the checks the reader makes. */
-int ls_snapshot_write(const char *path, const ls_snapshot_t *snap, char *err, size_t errlen)
+/* Issue 11: what the reader of the SAMPLING record checks (model/sampling.c). */
+static int validate_sampling(const char *path, const ls_snapshot_sampling_t *smp, char *err, size_t errlen)
+{
+    if (!smp)
+        return 0;
+    if (!smp->rate)
+        return werr(err, errlen, path, "cannot write: a sampled snapshot with a rate of 0");
+    if (smp->n > UINT32_MAX)
+        return werr(err, errlen, path, "cannot write: too many SAMPLING entries");
+    for (size_t i = 1; i < smp->n; i++)
+        if (smp->sites[i].id <= smp->sites[i - 1].id)
+            return werr(err, errlen, path, "cannot write: SAMPLING entries not in increasing site order");
+    return 0;
+}
+
+/* Writes buf[0..len) to path through a temporary file and a rename. */
+static int write_atomically(const char *path, const uint8_t *buf, size_t len, char *err, size_t errlen);
+
+static int write_snapshot(const char *path, const ls_snapshot_t *snap, const ls_snapshot_sampling_t *smp,
+                          char *err, size_t errlen)
 {
     uint64_t defedges[LS_MAX_AGE_BUCKETS + 1];
     const uint64_t *edges = snap->age_edges;
@@ -269,11 +334,54 @@ int ls_snapshot_write(const char *path, const ls_snapshot_t *snap, char *err, si
         n_edges = default_edges(snap->epoch, defedges);
         edges = defedges;
     }
-    if (validate(path, snap, n_edges, edges, err, errlen) < 0)
+    if (validate(path, snap, n_edges, edges, err, errlen) < 0 || validate_sampling(path, smp, err, errlen) < 0)
         return -1;
     size_t len;
-    uint8_t *buf = encode(snap, n_edges, edges, &len);
+    uint8_t *buf = encode(snap, n_edges, edges, smp, &len);
+    int rc = write_atomically(path, buf, len, err, errlen);
+    free(buf);
+    return rc;
+}
 
+/* An empty age-edge list (n_age_edges 0) stands for the shim's default edges for
+ * snap->epoch. Everything else is written as given, after the checks the reader makes. */
+int ls_snapshot_write(const char *path, const ls_snapshot_t *snap, char *err, size_t errlen)
+{
+    return write_snapshot(path, snap, NULL, err, errlen);
+}
+
+int ls_snapshot_write_sampled(const char *path, const ls_snapshot_t *snap, const ls_snapshot_sampling_t *smp,
+                              char *err, size_t errlen)
+{
+    return write_snapshot(path, snap, smp, err, errlen);
+}
+
+/* The shim's weight of a sampled block of `size` bytes at `rate`: 1/p(S), p(S) = 1 - e^(-S/R)
+ * (shim/sample.c, ls_sample_weight). */
+static double sample_weight(uint64_t size, uint64_t rate)
+{
+    double p = -expm1(-(double)size / (double)rate);
+    return p > 0 ? 1.0 / p : (double)rate;
+}
+
+void ls_snapshot_sample_estimate(const uint64_t *sizes, size_t n, uint64_t rate, uint64_t *live_bytes,
+                                 uint64_t *live_count, uint64_t *sd)
+{
+    uint64_t bytes = 0, fx = 0;
+    double var = 0;
+    for (size_t i = 0; i < n; i++) {
+        double w = sample_weight(sizes[i], rate), sw = w * (double)sizes[i];
+        bytes += (uint64_t)llround(sw);
+        fx += (uint64_t)llround(w * 1024);
+        var += sw * sw * (1.0 - 1.0 / w);
+    }
+    *live_bytes = bytes;
+    *live_count = fx ? (fx + 512) / 1024 + (fx < 512) : 0;
+    *sd = (uint64_t)llround(sqrt(var));
+}
+
+static int write_atomically(const char *path, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
     /* Temporary file beside the target, named like the shim's (".<name>.tmp"), plus
      * our pid so that concurrent writers in one directory do not collide. */
     const char *slash = strrchr(path, '/');
@@ -307,6 +415,5 @@ int ls_snapshot_write(const char *path, const ls_snapshot_t *snap, char *err, si
             unlink(tmp);
     }
     free(tmp);
-    free(buf);
     return rc;
 }

@@ -41,6 +41,14 @@ void ls_sampling_free(ls_sampling_t *s);
 /* The figures of site `id`, or NULL. */
 const ls_sample_site_t *ls_sampling_site(const ls_sampling_t *s, uint32_t id);
 
+/* The 95% interval [*lo, *hi] of a live-bytes estimate `est` whose standard deviation is
+ * `sd` (the SAMPLING record's) from `samples` live samples, at `rate` (sampling_verdict.c):
+ * the exact (Garwood) Poisson interval on the effective sample count est²/sd², scaled by
+ * sd²/est, its upper end one sample (est/samples bytes) above the count. With sd 0:
+ * [est, est], or [0, 3.689 rate] when nothing was sampled. Coverage measured in
+ * tests/unit/test_analyzer_sampling.c over simulated runs: 95.1-96.7%, block sizes mixed. */
+void ls_sampling_live_interval(double est, double sd, uint64_t samples, uint64_t rate, double *lo, double *hi);
+
 /* "~" before an estimated figure, or "" (a process not sampled). */
 #define LS_EST(sampled) ((sampled) ? "~" : "")
 /* "64 KiB" for a rate, into buf. */

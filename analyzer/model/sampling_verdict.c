@@ -7,7 +7,8 @@
  * sample in the shim). With k = sd²/estimate the estimate is k times an effective Poisson
  * count n = estimate/k (exactly so for blocks much smaller than the rate, where every
  * sample stands for ~rate bytes), and the interval is the exact (Garwood) Poisson interval
- * on n, times k: asymmetric, wider above a low estimate, and at least 95% — the plain
+ * on n, times k, its upper end one sample (est/samples bytes) above the count
+ * (ls_sampling_live_interval): asymmetric, wider above a low estimate, and at least 95% — the plain
  * ± 1.96 sd undercovers when the estimate happens to be low, since its sd is low too. Rate: the classifier's slope ± 1.96 ×
  * sqrt(sd_end² + sd_start²) / (x_end − x_start) over its steady segment — the error of the
  * growth between the segment's ends, conservative when the two estimates share samples.
@@ -57,16 +58,22 @@ static double chi2_quantile(double nu, double z)
     return t > 0 ? nu * t * t * t : 0;
 }
 
-static void live_interval(double est, double sd, uint64_t rate, double *lo, double *hi)
+/* Garwood's upper end for a count n is the mean at which n or fewer occur 2.5% of the time:
+ * one more sample than seen, 2n + 2 degrees of freedom. One more sample adds est/samples
+ * bytes, which is 1/(1 - p) effective counts for blocks sampled with probability p (1 for
+ * blocks far below the rate, 2.7 for blocks of the rate): counting it as 1 left the upper
+ * tail at 3% for blocks near the rate (160 blocks of 64 KiB at 64 KiB: 95.0% coverage,
+ * 1.9% below and 3.0% above), and the step in bytes balances the tails (96.0%: 1.9% and 2.0%). */
+void ls_sampling_live_interval(double est, double sd, uint64_t samples, uint64_t rate, double *lo, double *hi)
 {
     if (!(sd > 0)) { /* every block sampled for sure (blocks far above the rate), or none seen */
         *lo = est;
         *hi = est > 0 ? est : 3.689 * (double)rate; /* -ln(0.025): nothing sampled in ~3.7 rates */
         return;
     }
-    double k = sd * sd / est, n = est / k;
+    double k = sd * sd / est, n = est / k, step = samples ? est / (double)samples / k : 1;
     *lo = n > 0 ? k * chi2_quantile(2 * n, -LS_SAMPLING_Z95) / 2 : 0;
-    *hi = k * chi2_quantile(2 * n + 2, LS_SAMPLING_Z95) / 2;
+    *hi = k * chi2_quantile(2 * (n + (step > 1 ? step : 1)), LS_SAMPLING_Z95) / 2;
 }
 
 /* First snapshot at or after the steady segment's start. */
@@ -84,7 +91,7 @@ static void adjust_site(ls_analysis_t *a, const ls_proc_series_t *p, sample_cach
     size_t last = p->n - 1, end = s->c.n_used ? s->c.n_used - 1 : last, start = index_at(p, s->c.burn_in);
     double sd = sd_of(c, last, s->s->id, &e->live_samples);
     e->sampled = 1;
-    live_interval(s->live_bytes, sd, c->rate, &e->live_lo, &e->live_hi);
+    ls_sampling_live_interval(s->live_bytes, sd, e->live_samples, c->rate, &e->live_lo, &e->live_hi);
     if (start >= end)
         start = 0;
     double sd_end = sd_of(c, end, s->s->id, NULL), sd_start = sd_of(c, start, s->s->id, NULL);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sampling.h"
 #include "util.h"
 
 int ls_key_type_parse(const char *name, ls_key_type_t *out)
@@ -148,16 +149,10 @@ static void item_from_frame(ls_stat_t *it, ls_key_type_t key, const ls_frame_inf
     it->module = f->module;
 }
 
-/* Groups one snapshot: the result is sorted by key, ascending, for merge-joins. */
-static int group(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, ls_stat_t **outp,
-                 size_t *np, char *err, size_t errlen)
+/* The number of items `snap` gives (its sites with something live, times their frames from
+ * the location outward when cumulative); -1 with err set when it is not symbolized. */
+static long count_items(const ls_snapshot_t *snap, int cumulative, char *err, size_t errlen)
 {
-    *outp = NULL;
-    *np = 0;
-    if (cumulative && key == LS_BY_TRACEBACK) {
-        snprintf(err, errlen, "cumulative mode cannot be used with key type 'traceback'");
-        return -1;
-    }
     size_t cap = 0;
     for (size_t i = 0; i < snap->n_sites; i++) {
         const ls_site_t *s = &snap->sites[i];
@@ -168,7 +163,30 @@ static int group(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, l
         if (s->live_count || s->live_bytes)
             cap += cumulative ? (size_t)(s->nframes - s->loc) : 1;
     }
-    ls_stat_t *items = ls_xmalloc((cap ? cap : 1) * sizeof *items);
+    return (long)cap;
+}
+
+/* The item of site `s` keyed by its frame j. */
+static void site_item(ls_stat_t *it, const ls_snapshot_t *snap, const ls_site_t *s, int j, ls_key_type_t key)
+{
+    item_from_frame(it, key, &s->info[j]);
+    if (key == LS_BY_TRACEBACK) {
+        it->frames = &s->info[s->loc];
+        it->nframes = (size_t)(s->nframes - s->loc);
+    }
+    it->size = s->live_bytes;
+    it->count = s->live_count;
+    it->has_scan = snap->has_scan; /* issue 13 */
+    it->direct_size = s->direct_bytes;
+    it->direct_count = s->direct_count;
+    it->indirect_size = s->indirect_bytes;
+    it->indirect_count = s->indirect_count;
+}
+
+/* Appends the items of every live site to items[] (a key met twice in one trace once);
+ * returns their number. */
+static size_t collect_items(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, ls_stat_t *items)
+{
     size_t n = 0;
     for (size_t i = 0; i < snap->n_sites; i++) {
         const ls_site_t *s = &snap->sites[i];
@@ -177,18 +195,7 @@ static int group(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, l
         size_t first = n;
         for (int j = s->loc; j < s->nframes; j++) {
             ls_stat_t it;
-            item_from_frame(&it, key, &s->info[j]);
-            if (key == LS_BY_TRACEBACK) {
-                it.frames = &s->info[s->loc];
-                it.nframes = (size_t)(s->nframes - s->loc);
-            }
-            it.size = s->live_bytes;
-            it.count = s->live_count;
-            it.has_scan = snap->has_scan; /* issue 13 */
-            it.direct_size = s->direct_bytes;
-            it.direct_count = s->direct_count;
-            it.indirect_size = s->indirect_bytes;
-            it.indirect_count = s->indirect_count;
+            site_item(&it, snap, s, j, key);
             int dup = 0;
             for (size_t k = first; k < n && !dup; k++)
                 dup = key_cmp(key, &items[k], &it) == 0;
@@ -198,31 +205,75 @@ static int group(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, l
                 break;
         }
     }
-    qsort_r(items, n, sizeof *items, cmp_key_asc, &key);
+    return n;
+}
 
+/* Adds item b into its group g. */
+static void merge_item(ls_stat_t *g, const ls_stat_t *b, ls_key_type_t key)
+{
+    g->size += b->size;
+    g->count += b->count;
+    g->direct_size += b->direct_size;
+    g->direct_count += b->direct_count;
+    g->indirect_size += b->indirect_size;
+    g->indirect_count += b->indirect_count;
+    /* Representatives that do not depend on the order of sites in the file. */
+    if (key == LS_BY_LINENO && sc(b->function, g->function) < 0)
+        g->function = b->function;
+    if (key == LS_BY_FUNCTION && b->line > 0 && (g->line == 0 || b->line < g->line))
+        g->line = b->line;
+}
+
+/* Merges runs of equal keys in items[0..n), sorted by key, in place; returns the groups. */
+static size_t merge_runs(ls_stat_t *items, size_t n, ls_key_type_t key)
+{
     size_t m = 0;
     for (size_t i = 0; i < n;) {
         ls_stat_t g = items[i];
         size_t j = i + 1;
-        for (; j < n && key_cmp(key, &items[j], &g) == 0; j++) {
-            g.size += items[j].size;
-            g.count += items[j].count;
-            g.direct_size += items[j].direct_size;
-            g.direct_count += items[j].direct_count;
-            g.indirect_size += items[j].indirect_size;
-            g.indirect_count += items[j].indirect_count;
-            /* Representatives that do not depend on the order of sites in the file. */
-            if (key == LS_BY_LINENO && sc(items[j].function, g.function) < 0)
-                g.function = items[j].function;
-            if (key == LS_BY_FUNCTION && items[j].line > 0 && (g.line == 0 || items[j].line < g.line))
-                g.line = items[j].line;
-        }
+        for (; j < n && key_cmp(key, &items[j], &g) == 0; j++)
+            merge_item(&g, &items[j], key);
         items[m++] = g;
         i = j;
     }
+    return m;
+}
+
+/* Groups one snapshot: the result is sorted by key, ascending, for merge-joins. */
+static int group(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, ls_stat_t **outp,
+                 size_t *np, char *err, size_t errlen)
+{
+    *outp = NULL;
+    *np = 0;
+    if (cumulative && key == LS_BY_TRACEBACK) {
+        snprintf(err, errlen, "cumulative mode cannot be used with key type 'traceback'");
+        return -1;
+    }
+    long cap = count_items(snap, cumulative, err, errlen);
+    if (cap < 0)
+        return -1;
+    ls_stat_t *items = ls_xmalloc((cap ? (size_t)cap : 1) * sizeof *items);
+    size_t n = collect_items(snap, key, cumulative, items);
+    qsort_r(items, n, sizeof *items, cmp_key_asc, &key);
     *outp = items;
-    *np = m;
+    *np = merge_runs(items, n, key);
     return 0;
+}
+
+/* Issue 11: a snapshot's sampling rate (its SAMPLING record), 0 when exact or unknown;
+ * *sampled set when its figures are estimates. */
+static uint64_t snapshot_rate(const ls_snapshot_t *snap, int *sampled)
+{
+    if (!(snap->state_flags & LS_FMT_STATE_SAMPLED))
+        return 0;
+    *sampled = 1;
+    ls_sampling_t smp;
+    char err[512];
+    if (!snap->path || ls_sampling_read(snap->path, &smp, err, sizeof err) < 0)
+        return 0;
+    uint64_t rate = smp.rate;
+    ls_sampling_free(&smp);
+    return rate;
 }
 
 int ls_statistics(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, ls_stats_t *out,
@@ -232,6 +283,8 @@ int ls_statistics(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, 
     if (group(snap, key, cumulative, &out->stats, &out->n, err, errlen) < 0)
         return -1;
     qsort_r(out->stats, out->n, sizeof *out->stats, cmp_stat_desc, &key);
+    out->nsnap = 1;
+    out->sample_rate[0] = snapshot_rate(snap, &out->estimated);
     return 0;
 }
 
@@ -275,6 +328,9 @@ int ls_compare_to(const ls_snapshot_t *old_snap, const ls_snapshot_t *new_snap, 
     qsort_r(r, n, sizeof *r, cmp_diff_desc, &key);
     out->stats = r;
     out->n = n;
+    out->nsnap = 2;
+    out->sample_rate[0] = snapshot_rate(old_snap, &out->estimated);
+    out->sample_rate[1] = snapshot_rate(new_snap, &out->estimated);
     return 0;
 }
 
@@ -328,26 +384,32 @@ static void print_key(FILE *f, const ls_stat_t *s, ls_key_type_t key)
     }
 }
 
+/* One group's figures: size, count, average, what the scan found lost; est is "~" or "". */
+static void print_figures(FILE *f, const ls_stat_t *s, int diff, const char *est)
+{
+    char a[32], b[32];
+    fprintf(f, ": size=%s%s", est, ls_format_size(a, sizeof a, (int64_t)s->size, 0));
+    if (diff)
+        fprintf(f, " (%s%s)", est, ls_format_size(b, sizeof b, s->size_diff, 1));
+    fprintf(f, ", count=%s%" PRIu64, est, s->count);
+    if (diff)
+        fprintf(f, " (%s%+" PRId64 ")", est, s->count_diff);
+    if (s->count)
+        fprintf(f, ", average=%s%s", est,
+                ls_format_size(a, sizeof a, (int64_t)((s->size + s->count / 2) / s->count), 0));
+    if (s->has_scan && !diff && s->direct_count + s->indirect_count) /* issue 13 */
+        fprintf(f, ", lost: direct=%s in %" PRIu64 ", indirect=%s in %" PRIu64,
+                ls_format_size(a, sizeof a, (int64_t)s->direct_size, 0), s->direct_count,
+                ls_format_size(b, sizeof b, (int64_t)s->indirect_size, 0), s->indirect_count);
+}
+
 void ls_stats_print_text(FILE *f, const ls_stats_t *st, ls_key_type_t key, int diff, size_t limit)
 {
     size_t n = limit && limit < st->n ? limit : st->n;
-    char a[32], b[32];
     for (size_t i = 0; i < n; i++) {
         const ls_stat_t *s = &st->stats[i];
         print_key(f, s, key);
-        fprintf(f, ": size=%s", ls_format_size(a, sizeof a, (int64_t)s->size, 0));
-        if (diff)
-            fprintf(f, " (%s)", ls_format_size(b, sizeof b, s->size_diff, 1));
-        fprintf(f, ", count=%" PRIu64, s->count);
-        if (diff)
-            fprintf(f, " (%+" PRId64 ")", s->count_diff);
-        if (s->count)
-            fprintf(f, ", average=%s",
-                    ls_format_size(a, sizeof a, (int64_t)((s->size + s->count / 2) / s->count), 0));
-        if (s->has_scan && !diff && s->direct_count + s->indirect_count) /* issue 13 */
-            fprintf(f, ", lost: direct=%s in %" PRIu64 ", indirect=%s in %" PRIu64,
-                    ls_format_size(a, sizeof a, (int64_t)s->direct_size, 0), s->direct_count,
-                    ls_format_size(b, sizeof b, (int64_t)s->indirect_size, 0), s->indirect_count);
+        print_figures(f, s, diff, LS_EST(st->estimated));
         fputc('\n', f);
         for (size_t j = 0; key == LS_BY_TRACEBACK && j < s->nframes; j++) {
             fputs("  ", f);
@@ -355,6 +417,31 @@ void ls_stats_print_text(FILE *f, const ls_stats_t *st, ls_key_type_t key, int d
             fputc('\n', f);
         }
     }
+}
+
+/* "sampled at 64 KiB" or "exact" for one snapshot. */
+static const char *rate_words(char *buf, size_t len, uint64_t rate)
+{
+    char r[32];
+    if (!rate)
+        snprintf(buf, len, "exact");
+    else
+        snprintf(buf, len, "sampled at %s", ls_sampling_rate_text(r, sizeof r, rate));
+    return buf;
+}
+
+void ls_stats_print_note(FILE *f, const ls_stats_t *st)
+{
+    if (!st->estimated)
+        return;
+    char a[64], b[64];
+    const uint64_t *r = st->sample_rate;
+    if (st->nsnap == 1 || r[0] == r[1])
+        fprintf(f, "note: %s", r[0] ? rate_words(a, sizeof a, r[0]) : "sampled");
+    else
+        fprintf(f, "note: old %s, new %s", rate_words(a, sizeof a, r[0]), rate_words(b, sizeof b, r[1]));
+    fputs(" (LEAKSCOPE_SAMPLE): figures marked ~ are estimates; `leakscope report` gives their 95% "
+          "intervals\n", f);
 }
 
 static void json_frame_fields(FILE *f, const char *function, const char *file, int line, const char *module)
@@ -370,7 +457,13 @@ static void json_frame_fields(FILE *f, const char *function, const char *file, i
 void ls_stats_print_json(FILE *f, const ls_stats_t *st, ls_key_type_t key, int diff, size_t limit)
 {
     size_t n = limit && limit < st->n ? limit : st->n;
-    fprintf(f, "{\"schema_version\": %d, \"stats\": [", LS_JSON_SCHEMA_VERSION);
+    fprintf(f, "{\"schema_version\": %d", LS_JSON_SCHEMA_VERSION);
+    if (st->estimated && st->nsnap == 2) /* issue 11 */
+        fprintf(f, ", \"estimated\": true, \"old_sample_rate\": %" PRIu64 ", \"new_sample_rate\": %" PRIu64,
+                st->sample_rate[0], st->sample_rate[1]);
+    else if (st->estimated)
+        fprintf(f, ", \"estimated\": true, \"sample_rate\": %" PRIu64, st->sample_rate[0]);
+    fputs(", \"stats\": [", f);
     for (size_t i = 0; i < n; i++) {
         const ls_stat_t *s = &st->stats[i];
         fputs(i ? ",\n  {" : "\n  {", f);

@@ -45,6 +45,11 @@ typedef struct {
 typedef struct {
     ls_stat_t *stats;
     size_t n;
+    /* Issue 11: the figures come from a sampled snapshot (HEADER state flag 4): they are
+     * estimates, printed with "~" and a note. sample_rate: each snapshot's LEAKSCOPE_SAMPLE
+     * from its SAMPLING record (top: [0]; diff: old, new), 0 for an exact one. */
+    int estimated, nsnap;
+    uint64_t sample_rate[2];
 } ls_stats_t;
 
 /* Snapshot.statistics(key_type, cumulative): groups sorted by size, count, then key, all
@@ -70,8 +75,15 @@ void ls_stats_free(ls_stats_t *st);
  * or for traceback the location's "file:line" followed by one "  file:line (function)"
  * line per frame. File paths are printed as DWARF recorded them (usually absolute). */
 void ls_stats_print_text(FILE *f, const ls_stats_t *st, ls_key_type_t key, int diff, size_t limit);
+/* Issue 11: when the figures are estimates, "~" before each of them and this one-line note:
+ *   note: sampled at 64 KiB (LEAKSCOPE_SAMPLE): figures marked ~ are estimates; ...
+ * (for a diff, each snapshot's rate, "exact" for one that was not sampled). Nothing for
+ * exact snapshots, whose output is unchanged. */
+void ls_stats_print_note(FILE *f, const ls_stats_t *st);
 /* JSON: {"stats": [{"function","file","line","module","size",["size_diff",]"count"
- * [,"count_diff"][,"frames":[...]]}]}; "function" is null when grouped by file. */
+ * [,"count_diff"][,"frames":[...]]}]}; "function" is null when grouped by file. Estimates
+ * (issue 11) add "estimated": true and "sample_rate" (top) or "old_sample_rate" and
+ * "new_sample_rate" (diff; 0 for an exact snapshot) after "schema_version". */
 void ls_stats_print_json(FILE *f, const ls_stats_t *st, ls_key_type_t key, int diff, size_t limit);
 
 /* `top --sort direct|indirect`: order by lost bytes (then size, count), descending. */

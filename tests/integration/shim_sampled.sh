@@ -1,17 +1,21 @@
 #!/bin/bash
 # shim_sampled.sh — sampled tracking (issue 11, LEAKSCOPE_SAMPLE) on a program with sites of
-# known size (tests/programs/sampled_sites.c), over 20 seeds of the sampler (LEAKSCOPE_SEED):
-#  - at 64 KiB, the reported 95% intervals hold the true live bytes: over all sites above
-#    1 MiB and the 20 seeds at least 92% of the time, and for each site in at least 17 of
-#    20 seeds. (Issue 11 asks 19 of 20 per site. For an interval that is really 95%, a site
-#    misses that by chance with probability 0.26 — coverage measured over 100 seeds is 94-99%
-#    per site — and seeds 1..20 give 18/20 for two sites; the bar is printed, not faked.)
-#  - every point estimate of a site of 4 MiB or more within ±30% of the truth in all 20
-#    seeds (a 1.5 MiB site of 1 KiB blocks has a relative sd of sqrt(64 KiB / 1.5 MiB) = 20%
+# known size (tests/programs/sampled_sites.c), over seeds 1..N of the sampler (LEAKSCOPE_SEED;
+# N = 20, or LS_SAMPLED_SEEDS to measure coverage over more):
+#  - at 64 KiB, the reported 95% intervals hold the true live bytes, for each site above 1 MiB
+#    in at least 95% of the seeds less three standard errors (17 of 20; 181 of 200), and over
+#    all of them at least 92% of the time for 20 seeds (95% less three standard errors for
+#    more). Issue 11 asks 19 of 20 per site: a site whose interval is truly 95% falls under
+#    that by chance with probability 0.26, and seeds 1..20 give 18/20 for leak_small and
+#    warmup. Measured over seeds 1..600: per site 94.7-96.3%, pooled 95.6%; the estimates
+#    unbiased (mean ratio 0.995-1.005) with the spread the reported sd predicts; the bar is
+#    printed, not faked, and the seeds are not picked;
+#  - every point estimate of a site of 4 MiB or more within ±30% of the truth in seeds 1..20
+#    (a 1.5 MiB site of 1 KiB blocks has a relative sd of sqrt(64 KiB / 1.5 MiB) = 20%
 #    at 64 KiB: ±30% is 1.5 sd, printed only);
 #  - the three leaks are `leak` with severity >= medium in every seed; the warm-up, the ring
 #    buffer, the fixed tables and the churn are never `leak`;
-#  - the benign variant passes the default gate at 64 KiB, 512 KiB and 2 MiB in 20/20 seeds;
+#  - the benign variant passes the default gate at 64 KiB, 512 KiB and 2 MiB in seeds 1..20;
 #  - a seed reproduces its estimates; output and exit status are the bare program's; the
 #    snapshot says it is sampled (state flag, SAMPLING record) and carries no scan.
 exec python3 - <<'PY'
@@ -25,7 +29,8 @@ MiB = 1 << 20
 TRUTH = {"leak_big": 40 * 4 * 65536, "leak_small": 40 * 2048 * 128, "leak_thread": 40 * 1024 * 256,
          "warmup": 8 * 2048 * 512, "ring": 4096 * 1024, "fixed": 1536 * 1024}
 LEAKS = ("leak_big", "leak_small", "leak_thread")
-SEEDS = range(1, 21)
+N = int(os.environ.get("LS_SAMPLED_SEEDS", "20"))
+SEEDS = range(1, N + 1)
 
 bare = run([PROG], shim=False)
 check(bare.returncode == 0 and bare.stdout == "done 1\n", f"bare run: {bare.returncode} {bare.stdout!r}")
@@ -62,8 +67,9 @@ for seed in SEEDS:
         lo, hi = s["estimate"]["live_bytes_ci95"]
         covered[name] += lo <= truth <= hi
         err = abs(s["live_bytes"] - truth) / truth
-        within30[name] += err <= 0.30
-        worst[name] = max(worst[name], err)
+        if seed <= 20:
+            within30[name] += err <= 0.30
+            worst[name] = max(worst[name], err)
         if name in LEAKS:
             check(s["pattern"] == "leak" and s["severity"] in ("medium", "high", "critical"),
                   f"seed {seed}: {name} is a leak >= medium, got {s['pattern']} {s['severity']}")
@@ -71,16 +77,19 @@ for seed in SEEDS:
             check(s["pattern"] != "leak", f"seed {seed}: {name} is not a leak, got {s['pattern']}")
     churn = site(rep, "churn")
     check(churn is None or churn["pattern"] != "leak", f"seed {seed}: churn is not a leak")
+import math
+need = math.ceil(0.95 * N - 3 * math.sqrt(N * 0.95 * 0.05))  # 17 of 20
 for name in TRUTH:
-    print(f"64 KiB, {name:12s} ({TRUTH[name] / MiB:5.2f} MiB): in its 95% interval {covered[name]}/20 "
-          f"(issue's bar 19/20: {'met' if covered[name] >= 19 else 'NOT met'}), "
-          f"within ±30% {within30[name]}/20, worst error {worst[name] * 100:.1f}%")
-    check(covered[name] >= 17, f"{name}: truth in the 95% interval in {covered[name]}/20 seeds (< 17)")
+    bar = f" (issue's bar 19/20: {'met' if covered[name] >= 19 else 'NOT met'})" if N == 20 else ""
+    print(f"64 KiB, {name:12s} ({TRUTH[name] / MiB:5.2f} MiB): in its 95% interval {covered[name]}/{N} "
+          f"= {covered[name] / N * 100:.1f}%{bar}, within ±30% {within30[name]}/20, worst error {worst[name] * 100:.1f}%")
+    check(covered[name] >= need, f"{name}: truth in the 95% interval in {covered[name]}/{N} seeds (< {need})")
     if TRUTH[name] >= 4 * MiB:
-        check(within30[name] == 20, f"{name}: within ±30% in {within30[name]}/20 seeds")
-pooled = sum(covered.values()) / (20 * len(TRUTH))
-print(f"pooled coverage of the 95% intervals: {pooled * 100:.1f}%")
-check(pooled >= 0.92, f"pooled coverage {pooled:.3f} < 0.92")
+        check(within30[name] == min(N, 20), f"{name}: within ±30% in {within30[name]}/20 seeds")
+pooled = sum(covered.values()) / (N * len(TRUTH))
+pooled_need = 0.92 if N == 20 else 0.95 - 3 * math.sqrt(0.95 * 0.05 / (N * len(TRUTH)))
+print(f"pooled coverage of the 95% intervals over {N} seeds: {pooled * 100:.1f}%")
+check(pooled >= pooled_need, f"pooled coverage {pooled:.3f} < {pooled_need:.3f}")
 
 # the same seed gives the same sample
 a = report(sampled_run(7, "64KiB", tag="-again"))
@@ -103,7 +112,7 @@ if check(len(snap) == 1, "an exit snapshot"):
 # benign: the default gate passes at every rate, in every seed
 for rate in ("64KiB", "512KiB", "2MiB"):
     fails = []
-    for seed in SEEDS:
+    for seed in range(1, 21):
         out = sampled_run(seed, rate, ("benign",), "-benign")
         g = subprocess.run([CLI, "gate", out], capture_output=True, text=True)
         if g.returncode != 0:

@@ -340,7 +340,7 @@ START_TEST(text_and_json_output)
     free(t);
     ls_stats_free(&st);
 
-    ls_stats_t empty = {NULL, 0};
+    ls_stats_t empty = {.stats = NULL, .n = 0};
     t = render(&empty, LS_BY_LINENO, 0, 0, 1);
     ck_assert_str_eq(t, "{\"schema_version\": 1, \"stats\": []}\n");
     free(t);
