@@ -161,12 +161,12 @@ static int group(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, l
     size_t cap = 0;
     for (size_t i = 0; i < snap->n_sites; i++) {
         const ls_site_t *s = &snap->sites[i];
-        if (!s->info || s->loc < 0 || s->loc >= s->nframes) {
+        if (!s->info || s->loc < 0 || s->loc >= s->ninfo) {
             snprintf(err, errlen, "%s: not symbolized", snap->path ? snap->path : "(snapshot)");
             return -1;
         }
         if (s->live_count || s->live_bytes)
-            cap += cumulative ? (size_t)(s->nframes - s->loc) : 1;
+            cap += cumulative ? (size_t)(s->ninfo - s->loc) : 1;
     }
     ls_stat_t *items = ls_xmalloc((cap ? cap : 1) * sizeof *items);
     size_t n = 0;
@@ -175,12 +175,12 @@ static int group(const ls_snapshot_t *snap, ls_key_type_t key, int cumulative, l
         if (!s->live_count && !s->live_bytes)
             continue; /* like tracemalloc, which only sees live traces */
         size_t first = n;
-        for (int j = s->loc; j < s->nframes; j++) {
+        for (int j = s->loc; j < s->ninfo; j++) {
             ls_stat_t it;
             item_from_frame(&it, key, &s->info[j]);
             if (key == LS_BY_TRACEBACK) {
                 it.frames = &s->info[s->loc];
-                it.nframes = (size_t)(s->nframes - s->loc);
+                it.nframes = (size_t)(s->ninfo - s->loc);
             }
             it.size = s->live_bytes;
             it.count = s->live_count;

@@ -195,7 +195,7 @@ static void process_html(FILE *f, const ls_analysis_t *a, size_t pi)
                 ls_format_size(b1, sizeof b1, (int64_t)s->c.verdict_growth_bytes, 1));
         ls_markup_escape(f, ls_site_label(s, lab, sizeof lab));
         fputs("</code></summary><ol class=\"trace\">", f);
-        for (size_t k = 0; s->s->info && k < s->s->nframes; k++) {
+        for (size_t k = 0; s->s->info && k < s->s->ninfo; k++) {
             const ls_frame_info_t *fi = &s->s->info[k];
             fprintf(f, "<li%s><code>", (int)k == s->s->loc ? " class=\"loc\"" : "");
             ls_markup_escape(f, fi->function);

@@ -32,6 +32,8 @@ static void frame(FILE *f, const ls_frame_info_t *fi)
     ls_json_string(f, fi->file);
     fprintf(f, ", \"line\": %d, \"module\": ", fi->line);
     ls_json_string(f, fi->module);
+    if (fi->inlined) /* issue 14: inlined into the next frame's function, at the same address */
+        fputs(", \"inlined\": true", f);
     fputc('}', f);
 }
 
@@ -45,7 +47,7 @@ static void site(FILE *f, const ls_proc_result_t *r, const ls_site_result_t *s)
     fprintf(f, ", \"line\": %d, \"module\": ", l->line);
     ls_json_string(f, l->module);
     fputs(",\n     \"frames\": [", f);
-    for (size_t i = 0; s->s->info && i < s->s->nframes; i++) {
+    for (size_t i = 0; s->s->info && i < s->s->ninfo; i++) {
         if (i)
             fputs(", ", f);
         frame(f, &s->s->info[i]);

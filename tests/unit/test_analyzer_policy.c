@@ -138,8 +138,8 @@ START_TEST(seed_memory_policy_layout)
     ck_assert_str_eq(p.modules[1].name, "vector_database");
     ck_assert_double_eq(p.modules[1].max_bytes, 200e6);
     ck_assert_str_eq(p.modules[1].files.pat[0], "*vector_database*");
-    ls_frame_info_t fr[2] = {{0, "vdb_insert", "src/vector_database/index.c", 10, "/usr/bin/app"},
-                             {0, "main", "main.c", 3, "/usr/bin/app"}};
+    ls_frame_info_t fr[2] = {{0, "vdb_insert", "src/vector_database/index.c", 10, "/usr/bin/app", 0},
+                             {0, "main", "main.c", 3, "/usr/bin/app", 0}};
     ck_assert(ls_module_matches(&p.modules[1], fr, 2));
     ck_assert(!ls_module_matches(&p.modules[0], fr, 2));
     ls_policy_free(&p);
@@ -246,9 +246,9 @@ START_TEST(matching)
 
     ls_policy_t p;
     ck_assert_int_eq(parse("suppressions:\n  - leak:cache_fill\n  - {function: 'init_*', file: '*/boot.c'}\n", &p), 0);
-    ls_frame_info_t a[2] = {{0, "helper", "util.c", 5, "/bin/x"}, {0, "cache_fill_all", "cache.c", 9, "/bin/x"}};
-    ls_frame_info_t b[2] = {{0, "init_tables", "src/boot.c", 5, "/bin/x"}, {0, "main", "main.c", 9, "/bin/x"}};
-    ls_frame_info_t d[2] = {{0, "init_tables", "src/run.c", 5, "/bin/x"}, {0, "main", "boot.c", 9, "/bin/x"}};
+    ls_frame_info_t a[2] = {{0, "helper", "util.c", 5, "/bin/x", 0}, {0, "cache_fill_all", "cache.c", 9, "/bin/x", 0}};
+    ls_frame_info_t b[2] = {{0, "init_tables", "src/boot.c", 5, "/bin/x", 0}, {0, "main", "main.c", 9, "/bin/x", 0}};
+    ls_frame_info_t d[2] = {{0, "init_tables", "src/run.c", 5, "/bin/x", 0}, {0, "main", "boot.c", 9, "/bin/x", 0}};
     ck_assert_ptr_eq(ls_policy_suppressed(&p, a, 2), &p.sups[0]);
     ck_assert_ptr_eq(ls_policy_suppressed(&p, b, 2), &p.sups[1]);
     ck_assert_ptr_null(ls_policy_suppressed(&p, d, 2)); /* "*\/boot.c" needs a directory */
