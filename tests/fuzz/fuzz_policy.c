@@ -31,6 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)ls_policy_suppressed(&p, frames, 3);
     for (size_t i = 0; i < p.n_modules; i++)
         (void)ls_module_matches(&p.modules[i], frames, 3);
+    for (size_t i = 0; i < p.n_locations; i++)
+        for (size_t k = 0; k < 3; k++)
+            (void)ls_location_budget_matches(&p.locations[i], &frames[k]);
     ls_policy_free(&p);
     return 0;
 }
