@@ -13,7 +13,7 @@
  *   - per process (pid, start_mono_ns) and site id: the trace's frames and its info array,
  *     reused when the next snapshot's site has the same frames (the common case: a series
  *     costs one lookup and one memcmp per site);
- *   - per module file (path, build-id) and file address: the resolved frame;
+ *   - per module file (path, build-id) and file address: the resolved frames (res_t);
  *   - per module file: the opened ELF/DWARF (a Dwfl with one module), its function symbols
  *     sorted by address, and per compilation unit its functions and inlined calls sorted
  *     by address range — each built once, so a lookup is a binary search, not a scan.
@@ -22,8 +22,11 @@
  * function, innermost first (as addr2line -i): the inlined function at the line table's
  * file and line, then the function it was inlined into at the line of the inlined call,
  * and so on out to the function the code belongs to. A site's info therefore has ninfo >=
- * nframes entries; all frames of one address carry that address. `file` is the source path exactly as the DWARF line table gives it: absolute,
- * or relative to the build directory when the compiler was given a relative path
+ * nframes entries; all frames of one address carry that address, and each but the last of
+ * them is marked `inlined`.
+ *
+ * Reported names: `file` is the source path exactly as the DWARF line table gives it:
+ * absolute, or relative to the build directory when the compiler was given a relative path
  * (tracemalloc prints file names as recorded too; text and JSON print it unchanged).
  * When a module's file is missing or its build-id no longer matches, or it has no symbol
  * for the address, the function is "<module basename>+0x<file address>" and the file "??".
