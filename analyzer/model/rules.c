@@ -166,6 +166,7 @@ typedef struct {
     double live_bytes;
     size_t n_stacks;
     ls_site_result_t *site;
+    int *violated; /* the location's flag (locations.h), NULL for a location of one stack */
 } loc_view_t;
 
 /* Budget b (index bi) on one location: live bytes at the end over max_bytes, or growth — while
@@ -181,12 +182,16 @@ static void judge_location(ls_analysis_t *a, size_t pi, size_t bi, const loc_vie
         add_violation(a, pi, l->site, LS_RULE_LOCATION_MAX_BYTES, bi, "%s: %s live at the end, budget %s", where,
                       sz(b1, sizeof b1, l->live_bytes), sz(b2, sizeof b2, b->max_bytes));
         l->site->violated = 1;
+        if (l->violated)
+            *l->violated = 1;
     }
     int growing = c->trend == LS_TREND_INCREASING && (c->pattern == LS_PAT_LEAK || c->pattern == LS_PAT_INCONCLUSIVE);
     if (growing && b->max_bytes_per_step >= 0 && c->bytes_per_step > b->max_bytes_per_step) {
         add_violation(a, pi, l->site, LS_RULE_LOCATION_GROWTH, bi, "%s: grows %s/%s, budget %s/%s", where,
                       sz(b1, sizeof b1, c->bytes_per_step), unit, sz(b2, sizeof b2, b->max_bytes_per_step), unit);
         l->site->violated = 1;
+        if (l->violated)
+            *l->violated = 1;
     }
 }
 
@@ -205,13 +210,13 @@ static void evaluate_location_budgets(ls_analysis_t *a, size_t pi, const char *u
         const ls_location_budget_t *b = &a->policy->locations[bi];
         for (size_t i = 0; i < r->n_locations; i++) {
             ls_location_result_t *l = &r->locations[i];
-            loc_view_t v = {l->loc, &l->c, l->live_bytes, l->n_stacks, (ls_site_result_t *)l->stacks[0]};
+            loc_view_t v = {l->loc, &l->c, l->live_bytes, l->n_stacks, (ls_site_result_t *)l->stacks[0], &l->violated};
             if (ls_location_budget_matches(b, l->loc))
                 judge_location(a, pi, bi, &v, unit);
         }
         for (size_t i = 0; i < r->n_sites; i++) {
             ls_site_result_t *s = &r->sites[i];
-            loc_view_t v = {s->loc, &s->c, s->live_bytes, 1, s};
+            loc_view_t v = {s->loc, &s->c, s->live_bytes, 1, s, NULL};
             if (!grouped[i] && !s->sup && ls_location_budget_matches(b, s->loc))
                 judge_location(a, pi, bi, &v, unit);
         }

@@ -4,7 +4,8 @@
 # through 12 callers: 96 B/step at one location. With the leak rule out of the way
 # (fail_on: critical), a location budget of 50 B/step on leak_piece fails the gate (exit 1)
 # and the JUnit file has a `location leak_piece budget` case whose failure names the
-# location; 100 B/step passes (exit 0), as does a budget whose file glob misses. A broken
+# location, and `report --policy` marks the location's row; 100 B/step passes (exit 0), as
+# does a budget whose file glob misses. A broken
 # location budget is one line on stderr and exit 2. Env: LS_LIB LS_CLI LS_PROGS LS_TMP.
 set -u
 for f in "$LS_LIB" "$LS_CLI" "$LS_PROGS/spread_leak"; do
@@ -37,6 +38,11 @@ f = c.findall("failure") if c is not None else []
 if len(f) != 1 or f[0].get("type") != "location:leak_piece" or "location leak_piece (tests/programs/spread_leak.c:" not in f[0].get("message"):
     print("FAIL: tight: JUnit case: %s" % [(x.get("type"), x.get("message")) for x in f]); sys.exit(1)
 PY
+    # the report under that policy marks the location's row (the leak rule alone would not:
+    # fail_on critical)
+    "$LS_CLI" report "$out" --policy "$LS_TMP/tight.yaml" >"$LS_TMP/tight.txt" 2>&1
+    grep -q 'leak_piece (tests/programs/spread_leak.c:[0-9]*)  \[breaks policy\]$' "$LS_TMP/tight.txt" ||
+        { echo "FAIL: tight: the report does not mark the location"; cat "$LS_TMP/tight.txt"; fail=$((fail + 1)); }
 fi
 gate loose 0 "leak_piece: {max_bytes_per_step: 100}"
 gate other_file 0 "- {function: leak_piece, file: '*/other.c', max_bytes_per_step: 50}"

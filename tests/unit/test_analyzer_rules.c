@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "locations.h"
 #include "report.h"
 #include "snapshot.h"
 
@@ -132,6 +133,19 @@ static char *location_violations(const char *yaml, size_t *n, ls_analysis_t *a, 
     return out;
 }
 
+/* The location of loc_shared's two stacks (locations.h): whether it is marked as breaking a rule. */
+static int shared_violated(const ls_analysis_t *a)
+{
+    const ls_proc_result_t *r = &a->procs[0];
+    for (size_t i = 0; i < r->n_locations; i++)
+        if (!strcmp(r->locations[i].loc->function, "loc_shared")) {
+            ck_assert_uint_eq(r->locations[i].n_stacks, 2);
+            return r->locations[i].violated;
+        }
+    ck_abort_msg("no location of loc_shared's stacks");
+    return -1;
+}
+
 static void done_with(ls_analysis_t *a, ls_policy_t *pol, char *s)
 {
     ls_analysis_free(a);
@@ -153,11 +167,13 @@ START_TEST(summed_stacks_break_the_growth_budget)
     ck_assert_msg(strstr(v, "[location:loc_shared] location loc_shared (") && strstr(v, "its stacks summed: grows 80 B/step, budget 60 B/step"),
                   "%s", v);
     ck_assert_int_eq(a.n_v > 0 && a.fail, 1);
+    ck_assert_int_eq(shared_violated(&a), 1);
     done_with(&a, &pol, v);
     v = location_violations("fail_on: critical\nbudgets:\n  locations:\n    - function: loc_shared\n"
                             "      max_bytes_per_step: 81\n", &n, &a, &pol);
     ck_assert_msg(n == 0, "%s", v);
     ck_assert_int_eq(a.fail, 0);
+    ck_assert_int_eq(shared_violated(&a), 0);
     done_with(&a, &pol, v);
 }
 END_TEST
