@@ -84,7 +84,8 @@ static int cmp_node(const void *pa, const void *pb)
 
 void ls_ftree_sort(ls_fnode_t *node)
 {
-    qsort(node->kids, node->nkids, sizeof *node->kids, cmp_node);
+    if (node->nkids > 1) /* a leaf's kids are NULL, which qsort must not be given */
+        qsort(node->kids, node->nkids, sizeof *node->kids, cmp_node);
     for (size_t i = 0; i < node->nkids; i++)
         ls_ftree_sort(node->kids[i]);
 }
