@@ -62,11 +62,11 @@ static size_t idmap_find(idmap_t *m, uint32_t id, size_t *slot)
     return m->vals[h];
 }
 
-static const ls_frame_info_t unknown_frame = {0, "??", "??", 0, "??"};
+static const ls_frame_info_t unknown_frame = {0, "??", "??", 0, "??", 0};
 
 const ls_frame_info_t *ls_site_location(const ls_site_series_t *s)
 {
-    if (!s->info || s->nframes == 0 || s->loc < 0 || s->loc >= s->nframes)
+    if (!s->info || s->ninfo == 0 || s->loc < 0 || s->loc >= s->ninfo)
         return &unknown_frame;
     return &s->info[s->loc];
 }
@@ -114,6 +114,7 @@ static void symbolize(ls_symbolizer_t *sym, ls_proc_series_t *p, ls_snapshot_t *
         if (k == SIZE_MAX)
             continue;
         p->sites[k].info = last->sites[i].info;
+        p->sites[k].ninfo = last->sites[i].ninfo;
         p->sites[k].loc = last->sites[i].loc;
         if (p->sites[k].nframes > last->sites[i].nframes)
             p->sites[k].nframes = last->sites[i].nframes;
@@ -137,6 +138,7 @@ static void symbolize(ls_symbolizer_t *sym, ls_proc_series_t *p, ls_snapshot_t *
         for (size_t i = 0, k = 0; k < p->n_sites; k++)
             if (!seen[k]) {
                 p->sites[k].info = stand.sites[i].info;
+                p->sites[k].ninfo = stand.sites[i].ninfo;
                 p->sites[k].loc = stand.sites[i].loc;
                 i++;
             }

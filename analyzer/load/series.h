@@ -23,7 +23,8 @@ typedef struct {
     uint64_t alloc_count, alloc_bytes, free_count; /* at the last snapshot that lists it */
     uint16_t nframes;
     uint64_t *frames;    /* as first seen */
-    const ls_frame_info_t *info; /* nframes entries, owned by the symbolizer */
+    uint16_t ninfo;      /* entries in info: nframes plus inlined calls (symbols.h) */
+    const ls_frame_info_t *info; /* ninfo entries, owned by the symbolizer */
     int loc;             /* index of the location frame in info */
     /* Issue 13: from the latest snapshot that carries a reachability scan (else 0). */
     uint64_t direct_bytes, direct_count, indirect_bytes, indirect_count;

@@ -19,6 +19,8 @@
 #define LS_MAX_FRAMES LS_FMT_MAX_FRAMES
 #endif
 _Static_assert(LS_MAX_FRAMES == LS_FMT_MAX_FRAMES, "the reader takes every trace the format holds");
+/* Frames of a symbolized trace, inlined calls expanded (ls_site_t.ninfo): at most this many. */
+#define LS_MAX_INFO (4 * LS_MAX_FRAMES)
 #define LS_MAX_AGE_BUCKETS LS_FMT_MAX_AGE_BUCKETS
 
 typedef struct {
@@ -40,16 +42,19 @@ typedef struct {
     const char *file;     /* source file as recorded in DWARF; "??" when unknown */
     int line;             /* 0 when unknown */
     const char *module;   /* path of the module, "??" when outside every module */
+    int inlined;          /* 1: the compiler inlined this function into the next frame's, at the
+                             same address (the next frame's line is that of the inlined call) */
 } ls_frame_info_t;
 
 typedef struct {
     uint32_t id;
     uint16_t nframes, nage;
+    uint16_t ninfo; /* entries in info: nframes, plus the inlined calls (symbols.h) */
     uint64_t live_bytes, live_count, alloc_count, alloc_bytes, free_count;
     uint64_t *frames;  /* nframes return addresses, innermost first */
     ls_age_t *age;     /* nage entries */
     /* Filled by ls_symbolize_snapshot(): */
-    ls_frame_info_t *info; /* nframes entries, or NULL before symbolization */
+    ls_frame_info_t *info; /* ninfo entries, innermost first, or NULL before symbolization */
     int loc;               /* index in info of the site's location frame (see symbols.h) */
     /* From the LEAKS record (the reachability scan), 0 without one: */
     uint64_t direct_bytes, direct_count, indirect_bytes, indirect_count;

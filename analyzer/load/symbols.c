@@ -13,15 +13,20 @@
  *   - per process (pid, start_mono_ns) and site id: the trace's frames and its info array,
  *     reused when the next snapshot's site has the same frames (the common case: a series
  *     costs one lookup and one memcmp per site);
- *   - per module file (path, build-id) and file address: the resolved frame;
+ *   - per module file (path, build-id) and file address: the resolved frames (res_t);
  *   - per module file: the opened ELF/DWARF (a Dwfl with one module), its function symbols
  *     sorted by address, and per compilation unit its functions and inlined calls sorted
  *     by address range — each built once, so a lookup is a binary search, not a scan.
  *
- * Reported names: `function` is the innermost function at the address — the inlined
- * function when the compiler inlined the allocating call, so that function, file and
- * line agree; `file` is the source path exactly as the DWARF line table gives it: absolute,
- * or relative to the build directory when the compiler was given a relative path
+ * Inlined calls: a return address inside code the compiler inlined gives one frame per
+ * function, innermost first (as addr2line -i): the inlined function at the line table's
+ * file and line, then the function it was inlined into at the line of the inlined call,
+ * and so on out to the function the code belongs to. A site's info therefore has ninfo >=
+ * nframes entries; all frames of one address carry that address, and each but the last of
+ * them is marked `inlined`.
+ *
+ * Reported names: `file` is the source path exactly as the DWARF line table gives it:
+ * absolute, or relative to the build directory when the compiler was given a relative path
  * (tracemalloc prints file names as recorded too; text and JSON print it unchanged).
  * When a module's file is missing or its build-id no longer matches, or it has no symbol
  * for the address, the function is "<module basename>+0x<file address>" and the file "??".
@@ -162,6 +167,7 @@ typedef struct {
     /* For an inlined call: where, in the function around it, the call was written. */
     const char *call_file;
     int call_line;
+    int inlined; /* a DW_TAG_inlined_subroutine: the next range out is the function around it */
 } span_t;
 
 typedef struct {
@@ -182,17 +188,27 @@ typedef struct modent {
     spans_t syms; /* function symbols, read once when the module is opened */
 } modent_t;
 
+/* One frame of a resolved address. */
 typedef struct {
-    const char *function, *file, *module;
+    const char *function, *file;
     int line;
     int wrapper;
+} rframe_t;
+
+/* An address resolved: the function it is in and, where the compiler inlined calls, the
+ * inlined functions around it — innermost first, each followed by the function it was
+ * inlined into, as addr2line -i, gdb and pprof list them. */
+typedef struct {
+    const char *module;
+    unsigned n; /* frames, 1..MAX_INLINE */
+    rframe_t fr[];
 } res_t;
 
 typedef struct {
-    uint16_t nframes;
+    uint16_t nframes, ninfo;
     int loc;
     uint64_t *frames;
-    ls_frame_info_t *info;
+    ls_frame_info_t *info; /* ninfo entries: the frames, inlined calls expanded */
 } trace_t;
 
 /* One process's traces by site id: ids are dense (assigned in order), so an array
@@ -340,13 +356,13 @@ typedef struct {
 } spanvec_t;
 
 static void spanvec_push(spanvec_t *sv, uint64_t lo, uint64_t hi, const char *name, unsigned depth,
-                         const char *call_file, int call_line)
+                         const char *call_file, int call_line, int inlined)
 {
     if (hi <= lo)
         return;
     if (sv->n == sv->cap)
         sv->v = ls_xrealloc(sv->v, (sv->cap = sv->cap ? 2 * sv->cap : 64) * sizeof *sv->v);
-    sv->v[sv->n++] = (span_t){lo, hi, name, depth, call_file, call_line};
+    sv->v[sv->n++] = (span_t){lo, hi, name, depth, call_file, call_line, inlined};
 }
 
 /* Sorts the collected ranges into the arena (the vector is consumed). */
@@ -416,7 +432,7 @@ static void load_symbols(arena_t *a, modent_t *m)
                                                  (name[0] != '_');
         /* Sizeless symbols get hi = lo + 1 for now (rank bit 16 marks them), fixed up below. */
         spanvec_push(&sv, addr, addr + (sym.st_size ? sym.st_size : 1), name, sym.st_size ? rank : rank | 16u,
-                     NULL, 0);
+                     NULL, 0, 0);
     }
     qsort(sv.v, sv.n, sizeof *sv.v, cmp_span);
     for (size_t i = 0; i < sv.n; i++)
@@ -489,6 +505,16 @@ static int wrapper_function(const char *fn, const char *file)
     if (has_prefix(fn, "operator new") || has_prefix(fn, "__libc_") || has_prefix(fn, "__GI_"))
         return 1;
     return file && strstr(file, "/include/c++/") != NULL;
+}
+
+/* An inlined function from the system's headers (glibc's bits/stdio.h getline, an inline
+ * wrapper of __getdelim, ...): the library call written in the program, compiled into it
+ * only because the header defines it inline. Like the same call into libc.so when it is not
+ * inlined, it is a wrapper: its caller is the site. Only for inlined frames — a function of
+ * the program's own is never judged by the header its line happens to be in. */
+static int system_header(const char *file)
+{
+    return file && has_prefix(file, "/usr/include/");
 }
 
 static modent_t *get_modent(ls_symbolizer_t *sym, const ls_module_t *mod)
@@ -566,7 +592,7 @@ static void collect_functions(Dwarf_Die *die, unsigned depth, spanvec_t *sv, Dwa
             Dwarf_Addr base, lo, hi;
             ptrdiff_t off = 0;
             while (name && (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0)
-                spanvec_push(sv, lo, hi, name, depth, call_file, call_line);
+                spanvec_push(sv, lo, hi, name, depth, call_file, call_line, tag == DW_TAG_inlined_subroutine);
         }
         Dwarf_Die child;
         if (depth < 128 && dwarf_haschildren(die) > 0 && dwarf_child(die, &child) == 0)
@@ -602,62 +628,76 @@ static size_t dwarf_functions(ls_symbolizer_t *sym, modent_t *m, Dwarf_Addr addr
     return spans_containing(sp, addr - bias, chain, MAX_INLINE);
 }
 
+/* How many of `chain` (innermost first) are frames of one address: the inlined calls and
+ * the function around the outermost of them (a nested function is not inlined into the
+ * function around it). */
+static size_t inline_frames(const span_t *const *chain, size_t nchain)
+{
+    size_t n = 1;
+    while (n < nchain && chain[n - 1]->inlined)
+        n++;
+    return nchain ? n : 0;
+}
+
+/* The innermost frame of `a`: DWARF's function (else the symbol table's), and the line
+ * table's file and line. `fr->function` stays NULL when nothing names the address. */
+static void innermost_frame(ls_symbolizer_t *sym, modent_t *m, Dwarf_Addr a, const span_t *const *chain,
+                            size_t nchain, rframe_t *fr)
+{
+    const char *fn = nchain ? chain[0]->name : NULL;
+    if (!fn) {
+        if (!m->syms.v)
+            load_symbols(&sym->arena, m);
+        fn = spans_find(&m->syms, a);
+    }
+    if (fn && *fn)
+        fr->function = nice_name(sym, fn);
+    Dwfl_Line *line = dwfl_module_getsrc(m->mod, a);
+    int lineno = 0;
+    const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+    if (file && *file) {
+        fr->file = intern(sym, file);
+        fr->line = lineno > 0 ? lineno : 0;
+    }
+}
+
 /* `off` is the frame's file address (return address - bias); the lookup uses off - 1,
  * inside the call instruction, since a return address may already belong to the next
- * line or even the next function. */
+ * line or even the next function. Frame k > 0 is the function that frame k - 1 was
+ * inlined into, at the file and line of that inlined call. */
 static res_t *resolve(ls_symbolizer_t *sym, modent_t *m, uint64_t off)
 {
     res_t *r = map_get(&sym->addrs, (uintptr_t)m, off);
     if (r)
         return r;
-    r = arena_alloc(&sym->arena, sizeof *r);
-    r->module = m->path;
-    r->file = sym->unknown;
-    r->line = 0;
-    r->function = NULL;
     if (m->state == 0)
         open_module(m);
     const span_t *chain[MAX_INLINE];
     size_t nchain = 0;
-    if (m->state == 1) {
-        Dwarf_Addr a = off ? off - 1 : 0;
-        nchain = dwarf_functions(sym, m, a, chain);
-        const char *fn = nchain ? chain[0]->name : NULL;
-        if (!fn) {
-            if (!m->syms.v)
-                load_symbols(&sym->arena, m);
-            fn = spans_find(&m->syms, a);
-        }
-        if (fn && *fn)
-            r->function = nice_name(sym, fn);
-        Dwfl_Line *line = dwfl_module_getsrc(m->mod, a);
-        int lineno = 0;
-        const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
-        if (file && *file) {
-            r->file = intern(sym, file);
-            r->line = lineno > 0 ? lineno : 0;
-        }
-    }
-    if (!r->function) {
+    Dwarf_Addr a = off ? off - 1 : 0;
+    if (m->state == 1)
+        nchain = inline_frames(chain, dwarf_functions(sym, m, a, chain));
+    size_t n = nchain ? nchain : 1;
+    r = arena_alloc(&sym->arena, sizeof *r + n * sizeof r->fr[0]);
+    r->module = m->path;
+    r->n = (unsigned)n;
+    r->fr[0] = (rframe_t){NULL, sym->unknown, 0, 0};
+    if (m->state == 1)
+        innermost_frame(sym, m, a, chain, nchain, &r->fr[0]);
+    if (!r->fr[0].function) {
         char buf[300];
         snprintf(buf, sizeof buf, "%.255s+0x%llx", m->base, (unsigned long long)off);
-        r->function = intern(sym, buf);
+        r->fr[0].function = intern(sym, buf);
     }
-    r->wrapper = m->wrapper || wrapper_function(r->function, r->file);
-    /* An allocation wrapper inlined into the program's own code (std::vector growth,
-     * an inline allocator): the site is where the program called it. Walk out through
-     * the inlined calls, each written at its call site in the function around it, to the
-     * first that is not a wrapper itself. */
-    for (size_t i = 0; r->wrapper && !m->wrapper && i + 1 < nchain; i++) {
-        const char *fn = nice_name(sym, chain[i + 1]->name);
-        const char *file = chain[i]->call_file ? intern(sym, chain[i]->call_file) : sym->unknown;
-        if (!wrapper_function(fn, file)) {
-            r->function = fn;
-            r->file = file;
-            r->line = chain[i]->call_line;
-            r->wrapper = 0;
-        }
-    }
+    for (size_t k = 1; k < n; k++)
+        r->fr[k] = (rframe_t){nice_name(sym, chain[k]->name),
+                              chain[k - 1]->call_file ? intern(sym, chain[k - 1]->call_file) : sym->unknown,
+                              chain[k - 1]->call_line, 0};
+    /* An allocation wrapper inlined into the program's own code (std::vector growth, an
+     * inline allocator, glibc's inline getline) is a frame above the line that called it. */
+    for (size_t k = 0; k < n; k++)
+        r->fr[k].wrapper = m->wrapper || wrapper_function(r->fr[k].function, r->fr[k].file) ||
+                           (k + 1 < n && system_header(r->fr[k].file));
     map_put(&sym->addrs, (uintptr_t)m, off, r);
     return r;
 }
@@ -725,32 +765,48 @@ static const mapent_t *modmap_find(const modmap_t *mm, uint64_t a)
 
 /* ---- symbolizing a snapshot ------------------------------------------------------------ */
 
-static void resolve_trace(ls_symbolizer_t *sym, const modmap_t *mm, const ls_site_t *site,
-                          ls_frame_info_t *info, int *loc)
+/* Resolves every frame of `site` into t->info (allocated here, in the arena): each
+ * return address gives its function and, in front of it, the functions inlined there, so
+ * t->ninfo >= site->nframes (at most LS_MAX_INFO: the outermost frames beyond are dropped).
+ * t->loc is the first frame that is not an allocation wrapper. */
+static void resolve_trace(ls_symbolizer_t *sym, const modmap_t *mm, const ls_site_t *site, trace_t *t)
 {
-    *loc = -1;
+    const res_t **rs = ls_xmalloc((site->nframes ? site->nframes : 1) * sizeof *rs);
+    size_t total = 0;
     for (unsigned i = 0; i < site->nframes; i++) {
-        uint64_t a = site->frames[i];
-        const mapent_t *e = modmap_find(mm, a);
-        ls_frame_info_t *fi = &info[i];
-        fi->addr = a;
-        if (!e) {
-            fi->function = fi->file = fi->module = sym->unknown;
-            fi->line = 0;
-            if (*loc < 0)
-                *loc = (int)i;
-            continue;
-        }
-        const res_t *r = resolve(sym, e->me, a - e->bias);
-        fi->function = r->function;
-        fi->file = r->file;
-        fi->line = r->line;
-        fi->module = r->module;
-        if (*loc < 0 && !r->wrapper)
-            *loc = (int)i;
+        const mapent_t *e = modmap_find(mm, site->frames[i]);
+        rs[i] = e ? resolve(sym, e->me, site->frames[i] - e->bias) : NULL;
+        total += rs[i] ? rs[i]->n : 1;
     }
-    if (*loc < 0) /* every frame is a wrapper: the outermost one is all we have */
-        *loc = site->nframes ? site->nframes - 1 : 0;
+    if (total > LS_MAX_INFO)
+        total = LS_MAX_INFO;
+    t->info = arena_alloc(&sym->arena, (total ? total : 1) * sizeof *t->info);
+    t->loc = -1;
+    size_t n = 0;
+    for (unsigned i = 0; i < site->nframes && n < total; i++) {
+        const res_t *r = rs[i];
+        for (unsigned k = 0; k < (r ? r->n : 1) && n < total; k++, n++) {
+            ls_frame_info_t *fi = &t->info[n];
+            fi->addr = site->frames[i];
+            if (!r) { /* outside every module */
+                fi->function = fi->file = fi->module = sym->unknown;
+                fi->line = 0;
+                fi->inlined = 0;
+            } else {
+                fi->function = r->fr[k].function;
+                fi->file = r->fr[k].file;
+                fi->line = r->fr[k].line;
+                fi->module = r->module;
+                fi->inlined = k + 1 < r->n;
+            }
+            if (t->loc < 0 && !(r && r->fr[k].wrapper))
+                t->loc = (int)n;
+        }
+    }
+    t->ninfo = (uint16_t)n;
+    if (t->loc < 0) /* every frame is a wrapper: the outermost one is all we have */
+        t->loc = n ? (int)n - 1 : 0;
+    free(rs);
 }
 
 static trace_t *trace_get(ls_symbolizer_t *sym, proc_t *p, uint32_t id)
@@ -795,6 +851,7 @@ void ls_symbolize_snapshot(ls_symbolizer_t *sym, ls_snapshot_t *snap)
         trace_t *t = trace_get(sym, proc, site->id);
         if (t && t->nframes == site->nframes && memcmp(t->frames, site->frames, fbytes) == 0) {
             site->info = t->info;
+            site->ninfo = t->ninfo;
             site->loc = t->loc;
             continue;
         }
@@ -806,10 +863,10 @@ void ls_symbolize_snapshot(ls_symbolizer_t *sym, ls_snapshot_t *snap)
         t->nframes = site->nframes;
         t->frames = arena_alloc(&sym->arena, fbytes ? fbytes : 1);
         memcpy(t->frames, site->frames, fbytes);
-        t->info = arena_alloc(&sym->arena, (site->nframes ? site->nframes : 1) * sizeof *t->info);
-        resolve_trace(sym, &mm, site, t->info, &t->loc);
+        resolve_trace(sym, &mm, site, t);
         trace_put(sym, proc, site->id, t, limit);
         site->info = t->info;
+        site->ninfo = t->ninfo;
         site->loc = t->loc;
     }
     free(mm.e);

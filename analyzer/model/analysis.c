@@ -80,7 +80,7 @@ static void analyse_process(ls_analysis_t *a, size_t pi)
         s->live_bytes = p->n ? s->s->bytes[p->n - 1] : 0;
         s->live_count = p->n ? s->s->count[p->n - 1] : 0;
         s->bytes_per_snapshot = s->c.bytes_per_step * span;
-        s->sup = s->s->info ? ls_policy_suppressed(pol, s->s->info, s->s->nframes) : NULL;
+        s->sup = s->s->info ? ls_policy_suppressed(pol, s->s->info, s->s->ninfo) : NULL;
         r->counts[s->c.pattern]++;
     }
     /* The process's total, classified as one more series without age data. */
@@ -92,7 +92,7 @@ static void analyse_process(ls_analysis_t *a, size_t pi)
     for (size_t m = 0; m < pol->n_modules; m++)
         for (size_t i = 0; i < p->n_sites; i++) {
             ls_site_result_t *s = &r->sites[i];
-            if (s->sup || !s->s->info || !ls_module_matches(&pol->modules[m], s->s->info, s->s->nframes))
+            if (s->sup || !s->s->info || !ls_module_matches(&pol->modules[m], s->s->info, s->s->ninfo))
                 continue;
             r->modules[m].live_bytes += s->live_bytes;
             if (s->c.trend == LS_TREND_INCREASING &&

@@ -16,7 +16,7 @@ typedef struct ls_location_result {
     const ls_site_result_t **stacks; /* its stacks, most important first */
     size_t n_stacks;
     double *bytes;                  /* the summed series (p->n points) */
-    int violated;                   /* breaks the leak rule as a location */
+    int violated;                   /* breaks the leak rule or a location budget as a location */
 } ls_location_result_t;
 
 /* Group the (sorted) sites of r by location: only locations reached through two or more

@@ -49,6 +49,12 @@ void ls_policy_free(ls_policy_t *p)
         free_patterns(&p->modules[i].functions);
         free_patterns(&p->modules[i].objects);
     }
+    for (size_t i = 0; i < p->n_locations; i++) {
+        free(p->locations[i].name);
+        free(p->locations[i].function);
+        free(p->locations[i].file);
+    }
+    free(p->locations);
     for (size_t i = 0; i < p->n_sups; i++) {
         ls_suppression_t *s = &p->sups[i];
         free(s->lsan);
@@ -174,6 +180,12 @@ int ls_module_matches(const ls_module_budget_t *m, const ls_frame_info_t *frames
         if (glob_any(m->objects.pat[i], frames, n, 2))
             return 1;
     return 0;
+}
+
+int ls_location_budget_matches(const ls_location_budget_t *b, const ls_frame_info_t *loc)
+{
+    return loc && loc->function && fnmatch(b->function, loc->function, 0) == 0 &&
+           (!b->file || (loc->file && fnmatch(b->file, loc->file, 0) == 0)) && (!b->at_line || loc->line == b->at_line);
 }
 
 /* ---- parsing ---------------------------------------------------------------------- */
@@ -469,6 +481,95 @@ static int parse_modules(ctx_t *c, yaml_node_t *n)
     return 0;
 }
 
+static ls_location_budget_t *new_location(ctx_t *c, const char *name, int line)
+{
+    for (size_t i = 0; i < c->p->n_locations; i++)
+        if (!strcmp(c->p->locations[i].name, name)) {
+            fail(c, line, "location budget '%s' is defined twice", name);
+            return NULL;
+        }
+    c->p->locations = ls_xrealloc(c->p->locations, (c->p->n_locations + 1) * sizeof *c->p->locations);
+    ls_location_budget_t *lb = &c->p->locations[c->p->n_locations++];
+    memset(lb, 0, sizeof *lb);
+    lb->name = ls_xstrdup(name);
+    lb->max_bytes = lb->max_bytes_per_step = -1;
+    lb->line = line;
+    return lb;
+}
+
+/* A location budget's keys other than name and function. */
+static int location_key(ctx_t *c, ls_location_budget_t *lb, yaml_node_t *kn, const char *k, yaml_node_t *v)
+{
+    double d;
+    if (!strcmp(k, "file"))
+        return get_string(c, v, k, &lb->file);
+    if (!strcmp(k, "line")) {
+        if (get_number(c, v, k, 1, INT32_MAX, &d))
+            return -1;
+        if (d != floor(d))
+            return fail(c, line_of(v), "'line': '%s' is not a whole line number", scalar(v));
+        lb->at_line = (int)d;
+        return 0;
+    }
+    if (!strcmp(k, "max_bytes"))
+        return get_size(c, v, k, &lb->max_bytes);
+    if (!strcmp(k, "max_bytes_per_step"))
+        return get_size(c, v, k, &lb->max_bytes_per_step);
+    return unknown(c, kn, k, "a location budget", "name, function, file, line, max_bytes, max_bytes_per_step");
+}
+
+/* One location budget: a mapping with `function` (list form), or under a key (mapping form,
+ * `key` set) that names it and, without a `function`, is the function pattern. The rule's
+ * name is `name`, else the key, else the function pattern. */
+static int parse_location(ctx_t *c, yaml_node_t *n, const char *key, int line)
+{
+    if (want_mapping(c, n, key ? key : "locations entry"))
+        return -1;
+    const char *name = NULL, *function = NULL;
+    FOR_PAIRS(c, n, k, kn, v)
+    {
+        if ((!strcmp(k, "name") && want_scalar(c, v, k, &name)) ||
+            (!strcmp(k, "function") && want_scalar(c, v, k, &function)))
+            return -1;
+    }
+    if (!function)
+        function = key;
+    if (!function || !*function)
+        return fail(c, line, "a location budget needs a 'function' (a function name or glob)");
+    ls_location_budget_t *lb = new_location(c, name && *name ? name : key ? key : function, line);
+    if (!lb)
+        return -1;
+    lb->function = ls_xstrdup(function);
+    FOR_PAIRS(c, n, k, kn, v)
+    {
+        if (strcmp(k, "name") && strcmp(k, "function") && location_key(c, lb, kn, k, v))
+            return -1;
+    }
+    if (lb->max_bytes < 0 && lb->max_bytes_per_step < 0)
+        return fail(c, line, "location budget '%s' has no budget (max_bytes or max_bytes_per_step)", lb->name);
+    return 0;
+}
+
+static int parse_locations(ctx_t *c, yaml_node_t *n)
+{
+    if (n->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
+            if (parse_location(c, node(c, *it), NULL, line_of(node(c, *it))))
+                return -1;
+        return 0;
+    }
+    if (n->type != YAML_MAPPING_NODE)
+        return fail(c, line_of(n), "'locations' must be a list or a mapping of location budgets");
+    FOR_PAIRS(c, n, k, kn, v)
+    {
+        if (!*k)
+            return fail(c, line_of(kn), "a location's function must be a plain string");
+        if (parse_location(c, v, k, line_of(kn)))
+            return -1;
+    }
+    return 0;
+}
+
 static int parse_budgets(ctx_t *c, yaml_node_t *m, const char *key)
 {
     if (want_mapping(c, m, key))
@@ -482,8 +583,10 @@ static int parse_budgets(ctx_t *c, yaml_node_t *m, const char *key)
             r = parse_growth(c, v);
         else if (!strcmp(k, "modules") || !strcmp(k, "services"))
             r = parse_modules(c, v);
+        else if (!strcmp(k, "locations"))
+            r = parse_locations(c, v);
         else
-            r = unknown(c, kn, k, key, "global, growth, modules");
+            r = unknown(c, kn, k, key, "global, growth, modules, locations");
         if (r)
             return -1;
     }

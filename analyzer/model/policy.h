@@ -26,6 +26,19 @@ typedef struct {
     int line;
 } ls_module_budget_t;
 
+/* A location budget (issue 14): the allocation locations (function + file + line of the
+ * allocating frame, its stacks summed: locations.h) whose function matches `function`, whose
+ * file matches `file` when set, at line `at_line` when set; each such location is judged by
+ * itself against the budget. */
+typedef struct {
+    char *name;                /* the rule is "location:<name>"; default: the function pattern */
+    char *function, *file;     /* globs (fnmatch); file NULL: any file */
+    int at_line;               /* 0: any line */
+    double max_bytes;          /* live bytes of the location at the end; < 0: no budget */
+    double max_bytes_per_step; /* growth rate of the location while it grows; < 0: none */
+    int line;                  /* where it was written in the policy */
+} ls_location_budget_t;
+
 /* A suppression: `lsan` holds a LeakSanitizer pattern (matched against every frame's
  * function, file and object, '*' wildcards, '^'/'$' anchors); otherwise each of
  * function/file/object that is set must match one frame (globs). */
@@ -46,6 +59,8 @@ typedef struct {
     double max_bytes_per_snapshot;
     ls_module_budget_t *modules;
     size_t n_modules;
+    ls_location_budget_t *locations; /* budgets.locations */
+    size_t n_locations;
     ls_suppression_t *sups;
     size_t n_sups;
     /* Issue 13, the exit snapshot's reachability scan: `unreachable: fail|report|off`
@@ -80,5 +95,7 @@ int ls_lsan_match(const char *pattern, const char *s);
 const ls_suppression_t *ls_policy_suppressed(const ls_policy_t *p, const ls_frame_info_t *frames, size_t n);
 /* Whether a site with these frames belongs to module `m`. */
 int ls_module_matches(const ls_module_budget_t *m, const ls_frame_info_t *frames, size_t n);
+/* Whether the allocation location `loc` (a site's location frame) falls under budget `b`. */
+int ls_location_budget_matches(const ls_location_budget_t *b, const ls_frame_info_t *loc);
 
 #endif /* LS_POLICY_H */

@@ -59,6 +59,8 @@ typedef enum {
     LS_RULE_MODULE_MAX_BYTES,     /* a module's max_bytes */
     LS_RULE_MODULE_GROWTH,        /* a module's max_bytes_per_step */
     LS_RULE_UNREACHABLE,          /* unreachable: a site's direct leaks at exit (issue 13) */
+    LS_RULE_LOCATION_MAX_BYTES,   /* a location budget's max_bytes (issue 14) */
+    LS_RULE_LOCATION_GROWTH,      /* a location budget's max_bytes_per_step (issue 14) */
 } ls_rule_kind_t;
 
 /* A broken rule, or a warning (`warning` set: reported, never fails). Consumers decide by
@@ -67,14 +69,19 @@ typedef struct {
     size_t proc;
     const ls_site_result_t *site; /* NULL for a process-wide rule */
     ls_rule_kind_t kind;
-    size_t module;                /* index in the policy's modules (LS_RULE_MODULE_*) */
-    char *rule;                   /* "leak", "growth.max_bytes_per_step", "global.max_bytes", "module:<name>" ... */
+    size_t module;                /* index in the policy's modules (LS_RULE_MODULE_*), or in its
+                                     location budgets (LS_RULE_LOCATION_*) */
+    char *rule;                   /* "leak", "growth.max_bytes_per_step", "global.max_bytes", "module:<name>",
+                                     "location:<name>" ... */
     char *message;                /* one line with the numbers */
     int warning;
 } ls_violation_t;
 
 /* True for the rules of a module budget. */
 int ls_rule_is_module(ls_rule_kind_t kind);
+/* True for the rules of a location budget (the violation's site is the location's leading
+ * stack; `module` indexes the policy's location budgets). */
+int ls_rule_is_location(ls_rule_kind_t kind);
 
 typedef struct {
     ls_series_t series;

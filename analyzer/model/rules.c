@@ -1,6 +1,6 @@
 /*
  * rules.c — the policy's rules over one analysed process: a leak at fail_on severity, site
- * growth budgets, the global peak budget and module budgets, each broken rule a structured
+ * growth budgets, the global peak budget, module and location budgets, each broken rule a structured
  * violation (kind, module index, site) with a one-line message (rules.h, report.h).
  */
 #include "rules.h"
@@ -16,8 +16,9 @@
 #include "util.h"
 
 int ls_rule_is_module(ls_rule_kind_t kind) { return kind == LS_RULE_MODULE_MAX_BYTES || kind == LS_RULE_MODULE_GROWTH; }
+int ls_rule_is_location(ls_rule_kind_t kind) { return kind == LS_RULE_LOCATION_MAX_BYTES || kind == LS_RULE_LOCATION_GROWTH; }
 
-/* The name people see for a rule: the policy's key, or "module:<name>". */
+/* The name people see for a rule: the policy's key, "module:<name>" or "location:<name>". */
 static char *rule_name(const ls_policy_t *pol, ls_rule_kind_t kind, size_t module)
 {
     switch (kind) {
@@ -26,6 +27,8 @@ static char *rule_name(const ls_policy_t *pol, ls_rule_kind_t kind, size_t modul
     case LS_RULE_GROWTH_PER_SNAPSHOT: return ls_xstrdup("growth.max_bytes_per_snapshot");
     case LS_RULE_GLOBAL_MAX_BYTES: return ls_xstrdup("global.max_bytes");
     case LS_RULE_UNREACHABLE: return ls_xstrdup("unreachable");
+    case LS_RULE_LOCATION_MAX_BYTES:
+    case LS_RULE_LOCATION_GROWTH: return ls_xasprintf("location:%s", pol->locations[module].name);
     case LS_RULE_MODULE_MAX_BYTES:
     case LS_RULE_MODULE_GROWTH: break;
     }
@@ -155,6 +158,72 @@ static void evaluate_modules(ls_analysis_t *a, size_t pi, const char *unit)
     }
 }
 
+/* A location as a location budget judges it: the summed series of its stacks (locations.h)
+ * when it has several, else its one stack's. Violations stand against `site`, its leading stack. */
+typedef struct {
+    const ls_frame_info_t *loc;
+    const ls_class_t *c;
+    double live_bytes;
+    size_t n_stacks;
+    ls_site_result_t *site;
+    int *violated; /* the location's flag (locations.h), NULL for a location of one stack */
+} loc_view_t;
+
+/* Budget b (index bi) on one location: live bytes at the end over max_bytes, or growth — while
+ * it grows, as for the growth budgets of sites — faster than max_bytes_per_step. */
+static void judge_location(ls_analysis_t *a, size_t pi, size_t bi, const loc_view_t *l, const char *unit)
+{
+    const ls_location_budget_t *b = &a->policy->locations[bi];
+    const ls_class_t *c = l->c;
+    char b1[32], b2[32], where[640];
+    snprintf(where, sizeof where, "location %s (%s:%d)%s", l->loc->function, l->loc->file, l->loc->line,
+             l->n_stacks > 1 ? ", its stacks summed" : "");
+    if (b->max_bytes >= 0 && l->live_bytes > b->max_bytes) {
+        add_violation(a, pi, l->site, LS_RULE_LOCATION_MAX_BYTES, bi, "%s: %s live at the end, budget %s", where,
+                      sz(b1, sizeof b1, l->live_bytes), sz(b2, sizeof b2, b->max_bytes));
+        l->site->violated = 1;
+        if (l->violated)
+            *l->violated = 1;
+    }
+    int growing = c->trend == LS_TREND_INCREASING && (c->pattern == LS_PAT_LEAK || c->pattern == LS_PAT_INCONCLUSIVE);
+    if (growing && b->max_bytes_per_step >= 0 && c->bytes_per_step > b->max_bytes_per_step) {
+        add_violation(a, pi, l->site, LS_RULE_LOCATION_GROWTH, bi, "%s: grows %s/%s, budget %s/%s", where,
+                      sz(b1, sizeof b1, c->bytes_per_step), unit, sz(b2, sizeof b2, b->max_bytes_per_step), unit);
+        l->site->violated = 1;
+        if (l->violated)
+            *l->violated = 1;
+    }
+}
+
+/* Every location budget on every location it matches: the locations of several stacks, then
+ * the unsuppressed sites that are the only stack of their location. */
+static void evaluate_location_budgets(ls_analysis_t *a, size_t pi, const char *unit)
+{
+    ls_proc_result_t *r = &a->procs[pi];
+    if (!a->policy->n_locations)
+        return;
+    char *grouped = ls_xcalloc(r->n_sites ? r->n_sites : 1, 1);
+    for (size_t i = 0; i < r->n_locations; i++)
+        for (size_t k = 0; k < r->locations[i].n_stacks; k++)
+            grouped[r->locations[i].stacks[k] - r->sites] = 1;
+    for (size_t bi = 0; bi < a->policy->n_locations; bi++) {
+        const ls_location_budget_t *b = &a->policy->locations[bi];
+        for (size_t i = 0; i < r->n_locations; i++) {
+            ls_location_result_t *l = &r->locations[i];
+            loc_view_t v = {l->loc, &l->c, l->live_bytes, l->n_stacks, (ls_site_result_t *)l->stacks[0], &l->violated};
+            if (ls_location_budget_matches(b, l->loc))
+                judge_location(a, pi, bi, &v, unit);
+        }
+        for (size_t i = 0; i < r->n_sites; i++) {
+            ls_site_result_t *s = &r->sites[i];
+            loc_view_t v = {s->loc, &s->c, s->live_bytes, 1, s, NULL};
+            if (!grouped[i] && !s->sup && ls_location_budget_matches(b, s->loc))
+                judge_location(a, pi, bi, &v, unit);
+        }
+    }
+    free(grouped);
+}
+
 /* The exit snapshot's scan under the policy's `unreachable` rule (issue 13): every site with
  * direct leaks is named; they fail the gate when the process's direct-leak bytes pass
  * max_direct_leak_bytes under `unreachable: fail`, else they are warnings. */
@@ -194,6 +263,7 @@ void ls_rules_evaluate(ls_analysis_t *a, size_t pi)
         evaluate_location(a, pi, &r->locations[i], unit);
     evaluate_global(a, pi);
     evaluate_modules(a, pi, unit);
+    evaluate_location_budgets(a, pi, unit);
     evaluate_unreachable(a, pi);
 }
 

@@ -156,12 +156,12 @@ static long count_items(const ls_snapshot_t *snap, int cumulative, char *err, si
     size_t cap = 0;
     for (size_t i = 0; i < snap->n_sites; i++) {
         const ls_site_t *s = &snap->sites[i];
-        if (!s->info || s->loc < 0 || s->loc >= s->nframes) {
+        if (!s->info || s->loc < 0 || s->loc >= s->ninfo) {
             snprintf(err, errlen, "%s: not symbolized", snap->path ? snap->path : "(snapshot)");
             return -1;
         }
         if (s->live_count || s->live_bytes)
-            cap += cumulative ? (size_t)(s->nframes - s->loc) : 1;
+            cap += cumulative ? (size_t)(s->ninfo - s->loc) : 1;
     }
     return (long)cap;
 }
@@ -172,7 +172,7 @@ static void site_item(ls_stat_t *it, const ls_snapshot_t *snap, const ls_site_t 
     item_from_frame(it, key, &s->info[j]);
     if (key == LS_BY_TRACEBACK) {
         it->frames = &s->info[s->loc];
-        it->nframes = (size_t)(s->nframes - s->loc);
+        it->nframes = (size_t)(s->ninfo - s->loc);
     }
     it->size = s->live_bytes;
     it->count = s->live_count;
@@ -193,7 +193,7 @@ static size_t collect_items(const ls_snapshot_t *snap, ls_key_type_t key, int cu
         if (!s->live_count && !s->live_bytes)
             continue; /* like tracemalloc, which only sees live traces */
         size_t first = n;
-        for (int j = s->loc; j < s->nframes; j++) {
+        for (int j = s->loc; j < s->ninfo; j++) {
             ls_stat_t it;
             site_item(&it, snap, s, j, key);
             int dup = 0;

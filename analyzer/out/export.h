@@ -41,30 +41,14 @@ void ls_ftree_sort(ls_fnode_t *node);
 /* Frees the nodes under `root` (not `root` itself). */
 void ls_ftree_free(ls_fnode_t *root);
 
-/* A site's frames from its location frame outward into `out` (at most LS_MAX_FRAMES):
+/* A site's frames (its info, ninfo entries) from its location frame outward into `out` (at most LS_MAX_INFO):
  * leaf first when `outer_first` is 0, root first otherwise. Returns how many. */
-size_t ls_site_path(const ls_frame_info_t *info, size_t nframes, int loc, int outer_first,
+size_t ls_site_path(const ls_frame_info_t *info, size_t ninfo, int loc, int outer_first,
                     const ls_frame_info_t **out);
 
 /* A frame's function name fit for one line of text: control characters and `;` (the
  * collapsed format's separator) become '?'. Returns buf. */
 const char *ls_frame_name(const ls_frame_info_t *fi, char *buf, size_t len);
-
-/* ---- inlined calls (export_inline.c) --------------------------------------------------- */
-
-typedef struct ls_inline_ctx ls_inline_ctx_t;
-typedef struct {
-    const char *function, *file; /* valid until ls_inline_free */
-    int line;
-} ls_inline_line_t;
-
-ls_inline_ctx_t *ls_inline_new(void);
-void ls_inline_free(ls_inline_ctx_t *c);
-/* The functions that frame `fi` (symbolized, of `snap`) was inlined into, innermost first, each
- * with the file and line of the inlined call: at most `max`; 0 when it was not inlined or the
- * module's DWARF is not at hand. */
-size_t ls_inline_callers(ls_inline_ctx_t *c, const ls_snapshot_t *snap, const ls_frame_info_t *fi,
-                         ls_inline_line_t *out, size_t max);
 
 /* ---- the formats ------------------------------------------------------------------------ */
 

@@ -12,13 +12,13 @@
 #include "export.h"
 #include "util.h"
 
-size_t ls_site_path(const ls_frame_info_t *info, size_t nframes, int loc, int outer_first,
+size_t ls_site_path(const ls_frame_info_t *info, size_t ninfo, int loc, int outer_first,
                     const ls_frame_info_t **out)
 {
-    size_t first = loc >= 0 && (size_t)loc < nframes ? (size_t)loc : 0, n = 0;
+    size_t first = loc >= 0 && (size_t)loc < ninfo ? (size_t)loc : 0, n = 0;
     if (!info)
         return 0;
-    for (size_t k = first; k < nframes && n < LS_MAX_FRAMES; k++)
+    for (size_t k = first; k < ninfo && n < LS_MAX_INFO; k++)
         out[n++] = &info[k];
     for (size_t i = 0; outer_first && i < n / 2; i++) {
         const ls_frame_info_t *t = out[i];
@@ -84,7 +84,8 @@ static int cmp_node(const void *pa, const void *pb)
 
 void ls_ftree_sort(ls_fnode_t *node)
 {
-    qsort(node->kids, node->nkids, sizeof *node->kids, cmp_node);
+    if (node->nkids > 1) /* a leaf's kids are NULL, which qsort must not be given */
+        qsort(node->kids, node->nkids, sizeof *node->kids, cmp_node);
     for (size_t i = 0; i < node->nkids; i++)
         ls_ftree_sort(node->kids[i]);
 }
@@ -126,13 +127,13 @@ static void print_stacks(FILE *f, const ls_fnode_t *node, char *line, size_t use
 void ls_export_collapsed(FILE *f, const ls_snapshot_t *snap)
 {
     ls_fnode_t root = {0};
-    const ls_frame_info_t *path[LS_MAX_FRAMES];
+    const ls_frame_info_t *path[LS_MAX_INFO];
     double unattributed = 0;
     for (size_t i = 0; i < snap->n_sites; i++) {
         const ls_site_t *s = &snap->sites[i];
         if (!s->live_bytes)
             continue;
-        size_t n = ls_site_path(s->info, s->nframes, s->loc, 1, path);
+        size_t n = ls_site_path(s->info, s->ninfo, s->loc, 1, path);
         if (n)
             ls_ftree_add(&root, path, n, (double)s->live_bytes, 0);
         else

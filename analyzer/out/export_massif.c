@@ -38,12 +38,12 @@ static void tree_lines(FILE *f, const ls_fnode_t *node, int depth)
 static void heap_tree(FILE *f, const ls_proc_series_t *p, size_t at)
 {
     ls_fnode_t root = {0};
-    const ls_frame_info_t *path[LS_MAX_FRAMES];
+    const ls_frame_info_t *path[LS_MAX_INFO];
     for (size_t i = 0; i < p->n_sites; i++) {
         const ls_site_series_t *s = &p->sites[i];
         if (s->bytes[at] <= 0)
             continue;
-        size_t n = ls_site_path(s->info, s->nframes, s->loc, 0, path);
+        size_t n = ls_site_path(s->info, s->ninfo, s->loc, 0, path);
         ls_ftree_add(&root, path, n, s->bytes[at], 1);
     }
     ls_ftree_sort(&root);

@@ -13,8 +13,9 @@
  * (export.h), values [inuse_objects, inuse_space, alloc_objects, alloc_space] = [live_count,
  * live_bytes, alloc_count, alloc_bytes]; one mapping per module of the snapshot's module map
  * (the executable first, as pprof expects), with its build-id in hex; one location per frame
- * address (address − 1: inside the call instruction, as return addresses are resolved); one
- * function per (name, file).
+ * address (address − 1: inside the call instruction, as return addresses are resolved) whose
+ * lines are the functions at that address, inlined ones first (the symbolizer's frames of one
+ * address, symbols.h); one function per (name, file).
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -99,8 +100,13 @@ typedef struct {
     UT_hash_handle hh;
 } fn_ent_t;
 
+/* A location: an address and the function of its first line (interned by the symbolizer):
+ * a site whose location frame is inlined at that address starts its first location there. */
 typedef struct {
-    uint64_t addr;
+    struct {
+        uint64_t addr;
+        const char *first;
+    } key;
     uint64_t id;
     UT_hash_handle hh;
 } loc_ent_t;
@@ -114,7 +120,6 @@ typedef struct {
     loc_ent_t *locations;
     uint64_t next_fn, next_loc;
     const ls_snapshot_t *snap;
-    ls_inline_ctx_t *inl;
     size_t *map_order; /* mapping id - 1 -> module index */
     size_t n_maps;
     char **owned; /* strings made here, freed with the tables */
@@ -181,35 +186,31 @@ static uint64_t mapping_of(const prof_t *p, uint64_t addr)
     return best;
 }
 
-static uint64_t location_id(prof_t *p, const ls_frame_info_t *fi)
+/* The location of the frames fr[0..n-1], of one address: each but the last inlined into the
+ * next. pprof lists a location's lines innermost first, as the frames are. */
+static uint64_t location_id(prof_t *p, const ls_frame_info_t *const *fr, size_t n)
 {
-    loc_ent_t *e;
-    HASH_FIND(hh, p->locations, &fi->addr, sizeof fi->addr, e);
+    loc_ent_t *e, probe;
+    memset(&probe.key, 0, sizeof probe.key);
+    probe.key.addr = fr[0]->addr;
+    probe.key.first = fr[0]->function;
+    HASH_FIND(hh, p->locations, &probe.key, sizeof probe.key, e);
     if (e)
         return e->id;
     e = ls_xcalloc(1, sizeof *e);
-    e->addr = fi->addr;
+    e->key = probe.key;
     e->id = ++p->next_loc;
-    HASH_ADD(hh, p->locations, addr, sizeof e->addr, e);
-    /* The frame's own line, then the functions it was inlined into (pprof's order). Functions
-     * are written first: function_id uses `sub` and leaves it empty. */
-    ls_inline_line_t callers[32];
-    size_t nc = ls_inline_callers(p->inl, p->snap, fi, callers, 32);
-    uint64_t fn[33];
-    int64_t line[33];
-    fn[0] = function_id(p, fi);
-    line[0] = fi->line > 0 ? fi->line : 0;
-    for (size_t k = 0; k < nc; k++) {
-        ls_frame_info_t caller = {.function = callers[k].function, .file = callers[k].file};
-        fn[k + 1] = function_id(p, &caller);
-        line[k + 1] = callers[k].line;
-    }
+    HASH_ADD(hh, p->locations, key, sizeof e->key, e);
+    /* Functions are written first: function_id uses `sub` and leaves it empty. */
+    uint64_t fn[LS_MAX_INFO];
+    for (size_t k = 0; k < n; k++)
+        fn[k] = function_id(p, fr[k]);
     pb_uint(&p->sub, 1, e->id);
-    pb_uint(&p->sub, 2, mapping_of(p, fi->addr));
-    pb_uint(&p->sub, 3, fi->addr ? fi->addr - 1 : 0);
-    for (size_t k = 0; k <= nc; k++) {
+    pb_uint(&p->sub, 2, mapping_of(p, fr[0]->addr));
+    pb_uint(&p->sub, 3, fr[0]->addr ? fr[0]->addr - 1 : 0);
+    for (size_t k = 0; k < n; k++) {
         pb_uint(&p->sub2, 1, fn[k]);
-        pb_uint(&p->sub2, 2, (uint64_t)line[k]);
+        pb_uint(&p->sub2, 2, (uint64_t)(fr[k]->line > 0 ? fr[k]->line : 0));
         pb_msg(&p->sub, 4, &p->sub2);
     }
     pb_msg(&p->out, P_LOCATION, &p->sub);
@@ -264,11 +265,14 @@ static void write_mappings(prof_t *p)
 
 static void write_sample(prof_t *p, const ls_site_t *site)
 {
-    const ls_frame_info_t *path[LS_MAX_FRAMES];
-    size_t n = ls_site_path(site->info, site->nframes, site->loc, 0, path);
+    const ls_frame_info_t *path[LS_MAX_INFO];
+    size_t n = ls_site_path(site->info, site->ninfo, site->loc, 0, path);
     pb_t ids = {0};
-    for (size_t k = 0; k < n; k++)
-        pb_varint(&ids, location_id(p, path[k])); /* may write locations: uses sub, not ids */
+    for (size_t k = 0, run; k < n; k += run) { /* one location per address: its inlined frames */
+        for (run = 1; k + run < n && path[k + run - 1]->inlined; run++)
+            ;
+        pb_varint(&ids, location_id(p, &path[k], run)); /* may write locations: uses sub, not ids */
+    }
     pb_t vals = {0};
     uint64_t v[4] = {site->live_count, site->live_bytes, site->alloc_count, site->alloc_bytes};
     for (int k = 0; k < 4; k++)
@@ -361,7 +365,6 @@ int ls_export_pprof(FILE *f, const ls_snapshot_t *snap, char *err, size_t errlen
     prof_t p;
     memset(&p, 0, sizeof p);
     p.snap = snap;
-    p.inl = ls_inline_new();
     write_header(&p);
     write_mappings(&p);
     for (size_t i = 0; i < snap->n_sites; i++)
@@ -369,7 +372,6 @@ int ls_export_pprof(FILE *f, const ls_snapshot_t *snap, char *err, size_t errlen
     for (size_t i = 0; i < p.n_strings; i++)
         pb_bytes(&p.out, P_STRING_TABLE, p.str_order[i], strlen(p.str_order[i]));
     int rc = write_gzip(f, &p.out, err, errlen);
-    ls_inline_free(p.inl);
     prof_free(&p);
     return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * junit.c — `gate --junit FILE`: the verdict as JUnit XML for CI (one suite per process,
- * one case for the global budget, one per module budget, one per site that matters).
+ * one case for the global budget, one per module budget, one per location budget, one per
+ * site that matters).
  * The caller opens the file first (ls_out_open: atomic), so that a path that cannot be
  * written fails before the verdict is printed.
  */
@@ -11,15 +12,17 @@
 #include "util.h"
 
 
-/* What a test case holds: one site's violations, the global budget's, or module m's. */
-typedef enum { CASE_SITE, CASE_GLOBAL, CASE_MODULE } case_kind_t;
+/* What a test case holds: one site's violations, the global budget's, module m's, or
+ * location budget m's (whichever locations broke it: each failure names its location). */
+typedef enum { CASE_SITE, CASE_GLOBAL, CASE_MODULE, CASE_LOCATION } case_kind_t;
 
 static int in_case(const ls_violation_t *v, case_kind_t kind, size_t module)
 {
     switch (kind) {
-    case CASE_SITE: return 1;
+    case CASE_SITE: return !ls_rule_is_location(v->kind);
     case CASE_GLOBAL: return v->kind == LS_RULE_GLOBAL_MAX_BYTES;
     case CASE_MODULE: return ls_rule_is_module(v->kind) && v->module == module;
+    case CASE_LOCATION: return ls_rule_is_location(v->kind) && v->module == module;
     }
     return 0;
 }
@@ -35,7 +38,7 @@ static void junit_case(FILE *f, const ls_analysis_t *a, size_t pi, const ls_site
     fputs("\">\n", f);
     for (size_t i = 0; i < a->n_v; i++) {
         const ls_violation_t *v = &a->v[i];
-        if (v->proc != pi || v->warning || v->site != site)
+        if (v->proc != pi || v->warning || (kind != CASE_LOCATION && v->site != site))
             continue;
         if (!in_case(v, kind, module))
             continue;
@@ -68,7 +71,7 @@ void ls_report_junit(FILE *f, const ls_analysis_t *a)
             failures);
     for (size_t pi = 0; pi < a->n_procs; pi++) {
         const ls_proc_result_t *r = &a->procs[pi];
-        size_t tests = 1 + a->policy->n_modules, fails = 0;
+        size_t tests = 1 + a->policy->n_modules + a->policy->n_locations, fails = 0;
         for (size_t k = 0; k < r->n_sites; k++)
             tests += r->sites[k].c.pattern != LS_PAT_STABLE || r->sites[k].violated;
         for (size_t i = 0; i < a->n_v; i++)
@@ -80,6 +83,11 @@ void ls_report_junit(FILE *f, const ls_analysis_t *a)
         for (size_t m = 0; m < a->policy->n_modules; m++) {
             char *name = ls_xasprintf("module %s budget", a->policy->modules[m].name);
             junit_case(f, a, pi, NULL, CASE_MODULE, m, name);
+            free(name);
+        }
+        for (size_t m = 0; m < a->policy->n_locations; m++) {
+            char *name = ls_xasprintf("location %s budget", a->policy->locations[m].name);
+            junit_case(f, a, pi, NULL, CASE_LOCATION, m, name);
             free(name);
         }
         for (size_t k = 0; k < r->n_sites; k++) {

@@ -75,12 +75,12 @@ void ls_report_flame(FILE *f, const ls_proc_series_t *p)
     if (!p->n)
         return;
     ls_fnode_t root = {0};
-    const ls_frame_info_t *path[LS_MAX_FRAMES];
+    const ls_frame_info_t *path[LS_MAX_INFO];
     for (size_t i = 0; i < p->n_sites; i++) {
         const ls_site_series_t *s = &p->sites[i];
         double b = s->bytes[p->n - 1];
         if (b > 0)
-            ls_ftree_add(&root, path, ls_site_path(s->info, s->nframes, s->loc, 1, path), b, 0);
+            ls_ftree_add(&root, path, ls_site_path(s->info, s->ninfo, s->loc, 1, path), b, 0);
     }
     ls_ftree_sort(&root);
     size_t depth = tree_depth(&root);

@@ -186,7 +186,7 @@ static void leading_sites_html(FILE *f, const ls_proc_result_t *r, const char *x
 static void trace_html(FILE *f, const ls_site_series_t *ss)
 {
     fputs("<ol class=\"trace\">", f);
-    for (size_t k = 0; ss->info && k < ss->nframes; k++) {
+    for (size_t k = 0; ss->info && k < ss->ninfo; k++) {
         const ls_frame_info_t *fi = &ss->info[k];
         fprintf(f, "<li%s><code>", (int)k == ss->loc ? " class=\"loc\"" : "");
         ls_markup_escape(f, fi->function);

@@ -25,9 +25,11 @@ static void site(FILE *f, const ls_proc_result_t *r, const ls_site_result_t *s)
     fputs("    {", f);
     frame_fields(f, s->loc);
     fputs(",\n     \"frames\": [", f);
-    for (size_t i = 0; s->s->info && i < s->s->nframes; i++) {
+    for (size_t i = 0; s->s->info && i < s->s->ninfo; i++) {
         fputs(i ? ", {" : "{", f);
         frame_fields(f, &s->s->info[i]);
+        if (s->s->info[i].inlined) /* issue 14: inlined into the next frame's function, at the same address */
+            fputs(", \"inlined\": true", f);
         fputc('}', f);
     }
     fputs("],\n     \"live_bytes\": ", f);

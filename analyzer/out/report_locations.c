@@ -23,8 +23,8 @@ int ls_location_shown(const ls_location_result_t *l)
 static void callers_text(FILE *f, const ls_site_result_t *s)
 {
     fputs("via ", f);
-    size_t n = s->s->info ? s->s->nframes : 0, shown = 0;
-    for (size_t k = 1; k < n && shown < CALLERS_SHOWN; k++, shown++)
+    size_t n = s->s->info ? s->s->ninfo : 0, shown = 0;
+    for (size_t k = (size_t)s->s->loc + 1; k < n && shown < CALLERS_SHOWN; k++, shown++)
         fprintf(f, "%s%s:%d", shown ? " < " : "", s->s->info[k].function, s->s->info[k].line);
     if (!shown)
         fputs("(no caller frames)", f);
@@ -128,8 +128,9 @@ void ls_report_locations_html(FILE *f, const ls_proc_result_t *r, const char *un
             const ls_site_result_t *s = l->stacks[k];
             fprintf(f, "<li>%s %s %s/%s ", ls_severity_name(s->c.severity), ls_pattern_name(s->c.pattern),
                     ls_format_rate(b1, sizeof b1, s->c.bytes_per_step), unit);
-            for (size_t j = 1; s->s->info && j < s->s->nframes && j <= CALLERS_SHOWN; j++) {
-                fputs(j > 1 ? " &lt; " : "via ", f);
+            size_t j0 = (size_t)s->s->loc + 1; /* the frames under the allocating one */
+            for (size_t j = j0; s->s->info && j < s->s->ninfo && j < j0 + CALLERS_SHOWN; j++) {
+                fputs(j > j0 ? " &lt; " : "via ", f);
                 ls_markup_escape(f, s->s->info[j].function);
             }
             fputs("</li>", f);

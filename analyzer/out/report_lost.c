@@ -64,7 +64,7 @@ static void entry_print(FILE *f, const entry_t *e, const char *indent, int html)
     const ls_site_series_t *s = e->site->s;
     fprintf(f, "%s%s leak of %llu byte(s) in %llu object(s) allocated from:\n", indent,
             e->indirect ? "Indirect" : "Direct", (unsigned long long)e->bytes, (unsigned long long)e->count);
-    for (size_t k = 0; s->info && k < s->nframes; k++) {
+    for (size_t k = 0; s->info && k < s->ninfo; k++) {
         const ls_frame_info_t *fi = &s->info[k];
         int known = fi->file && strcmp(fi->file, "??") != 0;
         fprintf(f, "%s    #%zu 0x%llx in ", indent, k, (unsigned long long)fi->addr);

@@ -24,13 +24,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     ls_frame_info_t frames[3] = {
-        {0x1000, "history_push", "src/growth.c", 24, "/usr/bin/prog"},
-        {0x2000, "operator new(unsigned long)", "??", 0, "/usr/lib/libstdc++.so.6"},
-        {0x3000, "main", "main.c", 7, "/usr/bin/prog"},
+        {0x1000, "history_push", "src/growth.c", 24, "/usr/bin/prog", 0},
+        {0x2000, "operator new(unsigned long)", "??", 0, "/usr/lib/libstdc++.so.6", 0},
+        {0x3000, "main", "main.c", 7, "/usr/bin/prog", 0},
     };
     (void)ls_policy_suppressed(&p, frames, 3);
     for (size_t i = 0; i < p.n_modules; i++)
         (void)ls_module_matches(&p.modules[i], frames, 3);
+    for (size_t i = 0; i < p.n_locations; i++)
+        for (size_t k = 0; k < 3; k++)
+            (void)ls_location_budget_matches(&p.locations[i], &frames[k]);
     ls_policy_free(&p);
     return 0;
 }

@@ -138,8 +138,8 @@ START_TEST(seed_memory_policy_layout)
     ck_assert_str_eq(p.modules[1].name, "vector_database");
     ck_assert_double_eq(p.modules[1].max_bytes, 200e6);
     ck_assert_str_eq(p.modules[1].files.pat[0], "*vector_database*");
-    ls_frame_info_t fr[2] = {{0, "vdb_insert", "src/vector_database/index.c", 10, "/usr/bin/app"},
-                             {0, "main", "main.c", 3, "/usr/bin/app"}};
+    ls_frame_info_t fr[2] = {{0, "vdb_insert", "src/vector_database/index.c", 10, "/usr/bin/app", 0},
+                             {0, "main", "main.c", 3, "/usr/bin/app", 0}};
     ck_assert(ls_module_matches(&p.modules[1], fr, 2));
     ck_assert(!ls_module_matches(&p.modules[0], fr, 2));
     ls_policy_free(&p);
@@ -178,6 +178,75 @@ START_TEST(errors_name_the_line)
     ck_assert_str_eq(err, "bin: binary data, not a policy");
     ck_assert_int_eq(ls_policy_load("/nonexistent/policy.yaml", &p, err, sizeof err), -1);
     ck_assert_str_eq(err, "/nonexistent/policy.yaml: cannot open: No such file or directory");
+}
+END_TEST
+
+/* Issue 14: budgets.locations, list and mapping forms, and what a budget matches. */
+START_TEST(location_budgets)
+{
+    ls_policy_t p;
+    ck_assert_msg(parse("budgets:\n  locations:\n"
+                        "    - function: cache_put\n      file: '*/src/cache.c'\n      line: 120\n"
+                        "      max_bytes_per_step: 1KiB\n"
+                        "    - {name: parsers, function: 'parse_*', max_bytes: 64MiB}\n",
+                        &p) == 0, "%s", err);
+    ck_assert_uint_eq(p.n_locations, 2);
+    const ls_location_budget_t *a = &p.locations[0], *b = &p.locations[1];
+    ck_assert_str_eq(a->name, "cache_put");
+    ck_assert_str_eq(a->function, "cache_put");
+    ck_assert_str_eq(a->file, "*/src/cache.c");
+    ck_assert_int_eq(a->at_line, 120);
+    ck_assert_double_eq(a->max_bytes_per_step, 1024);
+    ck_assert_double_eq(a->max_bytes, -1);
+    ck_assert_int_eq(a->line, 3);
+    ck_assert_str_eq(b->name, "parsers");
+    ck_assert_ptr_null(b->file);
+    ck_assert_int_eq(b->at_line, 0);
+    ck_assert_double_eq(b->max_bytes, 64.0 * 1048576);
+    ck_assert_double_eq(b->max_bytes_per_step, -1);
+    ls_frame_info_t put = {0, "cache_put", "lib/src/cache.c", 120, "/bin/x", 0};
+    ck_assert(ls_location_budget_matches(a, &put));
+    put.line = 121;
+    ck_assert(!ls_location_budget_matches(a, &put));
+    put.line = 120;
+    put.file = "lib/src/cache.h";
+    ck_assert(!ls_location_budget_matches(a, &put));
+    ls_frame_info_t json = {0, "parse_json", "??", 0, "/bin/x", 0}, main_fr = {0, "main", "m.c", 3, "/bin/x", 0};
+    ck_assert(ls_location_budget_matches(b, &json));
+    ck_assert(!ls_location_budget_matches(b, &main_fr));
+    ls_policy_free(&p);
+    /* Mapping form: the key names the budget and, without `function`, is the pattern. */
+    ck_assert_msg(parse("memory_budgets:\n  locations:\n    cache_put: {max_bytes_per_step: 100}\n"
+                        "    hot: {function: 'hot_*', max_bytes: 1MB}\n",
+                        &p) == 0, "%s", err);
+    ck_assert_uint_eq(p.n_locations, 2);
+    ck_assert_str_eq(p.locations[0].name, "cache_put");
+    ck_assert_str_eq(p.locations[0].function, "cache_put");
+    ck_assert_double_eq(p.locations[0].max_bytes_per_step, 100);
+    ck_assert_str_eq(p.locations[1].name, "hot");
+    ck_assert_str_eq(p.locations[1].function, "hot_*");
+    ls_policy_free(&p);
+    bad("budgets:\n  locations:\n    - {file: '*.c', max_bytes: 1MB}\n",
+        "p.yaml:3: a location budget needs a 'function' (a function name or glob)");
+    bad("budgets:\n  locations:\n    - function: cache_put\n      file: '*.c'\n",
+        "p.yaml:3: location budget 'cache_put' has no budget (max_bytes or max_bytes_per_step)");
+    bad("budgets:\n  locations:\n    - function: cache_put\n      max_byte: 1MB\n",
+        "p.yaml:4: unknown key 'max_byte' in a location budget (known: name, function, file, line, max_bytes, "
+        "max_bytes_per_step)");
+    bad("budgets:\n  locations:\n    - {function: f, line: 1.5, max_bytes: 1}\n",
+        "p.yaml:3: 'line': '1.5' is not a whole line number");
+    bad("budgets:\n  locations:\n    - {function: f, line: zero, max_bytes: 1}\n",
+        "p.yaml:3: 'line': 'zero' is not a number in [1, 2.14748e+09]");
+    bad("budgets:\n  locations:\n    - {function: f, max_bytes_per_step: fast}\n",
+        "p.yaml:3: 'max_bytes_per_step': 'fast' is not a size (a number of bytes, or e.g. 64KiB, 10MB, 1GiB)");
+    bad("budgets:\n  locations:\n    - {function: f, max_bytes: 1}\n    - {function: f, max_bytes: 2}\n",
+        "p.yaml:4: location budget 'f' is defined twice");
+    bad("budgets:\n  locations: cache_put\n", "p.yaml:2: 'locations' must be a list or a mapping of location budgets");
+    bad("budgets:\n  locations:\n    - cache_put\n", "p.yaml:3: 'locations entry' must be a mapping (key: value lines)");
+    bad("budgets:\n  locations:\n    f: [1]\n", "p.yaml:3: 'f' must be a mapping (key: value lines)");
+    bad("budgets:\n  locations:\n    - {function: [a], max_bytes: 1}\n", "p.yaml:3: 'function' must be a single value");
+    bad("budgets:\n  location: []\n",
+        "p.yaml:2: unknown key 'location' in budgets (known: global, growth, modules, locations)");
 }
 END_TEST
 
@@ -246,9 +315,9 @@ START_TEST(matching)
 
     ls_policy_t p;
     ck_assert_int_eq(parse("suppressions:\n  - leak:cache_fill\n  - {function: 'init_*', file: '*/boot.c'}\n", &p), 0);
-    ls_frame_info_t a[2] = {{0, "helper", "util.c", 5, "/bin/x"}, {0, "cache_fill_all", "cache.c", 9, "/bin/x"}};
-    ls_frame_info_t b[2] = {{0, "init_tables", "src/boot.c", 5, "/bin/x"}, {0, "main", "main.c", 9, "/bin/x"}};
-    ls_frame_info_t d[2] = {{0, "init_tables", "src/run.c", 5, "/bin/x"}, {0, "main", "boot.c", 9, "/bin/x"}};
+    ls_frame_info_t a[2] = {{0, "helper", "util.c", 5, "/bin/x", 0}, {0, "cache_fill_all", "cache.c", 9, "/bin/x", 0}};
+    ls_frame_info_t b[2] = {{0, "init_tables", "src/boot.c", 5, "/bin/x", 0}, {0, "main", "main.c", 9, "/bin/x", 0}};
+    ls_frame_info_t d[2] = {{0, "init_tables", "src/run.c", 5, "/bin/x", 0}, {0, "main", "boot.c", 9, "/bin/x", 0}};
     ck_assert_ptr_eq(ls_policy_suppressed(&p, a, 2), &p.sups[0]);
     ck_assert_ptr_eq(ls_policy_suppressed(&p, b, 2), &p.sups[1]);
     ck_assert_ptr_null(ls_policy_suppressed(&p, d, 2)); /* "*\/boot.c" needs a directory */
@@ -293,6 +362,7 @@ START_TEST(documented_examples)
         }
         if (i == 1) {
             ck_assert_uint_eq(p.n_modules, 2);
+            ck_assert_uint_eq(p.n_locations, 1);
             ck_assert_uint_eq(p.n_sups, 4);
             ck_assert_int_eq(p.fail_on, LS_SEV_LOW);
         }
@@ -312,6 +382,7 @@ static Suite *suite(void)
     tcase_add_test(t, full_policy);
     tcase_add_test(t, seed_memory_policy_layout);
     tcase_add_test(t, errors_name_the_line);
+    tcase_add_test(t, location_budgets);
     tcase_add_test(t, lsan_files);
     tcase_add_test(t, matching);
     tcase_add_test(t, sizes);

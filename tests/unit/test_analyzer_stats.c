@@ -45,6 +45,7 @@ static void add_site(fixture_t *fx, uint64_t bytes, uint64_t count, int loc, int
     s->live_count = count;
     s->frames = fx->frames[i];
     s->info = fx->info[i];
+    s->ninfo = (uint16_t)n;
     s->loc = loc;
     va_list ap;
     va_start(ap, n);

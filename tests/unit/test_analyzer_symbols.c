@@ -126,9 +126,11 @@ static inline __attribute__((always_inline)) uint64_t inlined_helper(int *line)
     return ra;
 }
 
+static int outer_call_line; /* the line where outer_with_inline calls inlined_helper */
+
 __attribute__((noinline, noipa)) static uint64_t outer_with_inline(int *line)
 {
-    uint64_t ra = inlined_helper(line);
+    uint64_t ra = inlined_helper(line); outer_call_line = __LINE__;
     __asm__ volatile("" ::: "memory");
     return ra;
 }
@@ -164,6 +166,16 @@ START_TEST(inlined_function_is_named)
     ls_symbolize_snapshot(sym, &s);
     ck_assert_str_eq(one_site.info[0].function, "inlined_helper");
     ck_assert_int_eq(one_site.info[0].line, line);
+    /* Issue 14: the function it was inlined into is the next frame, at the line of the call. */
+    ck_assert_int_eq(one_site.nframes, 1);
+    ck_assert_int_eq(one_site.ninfo, 2);
+    ck_assert_int_eq(one_site.info[0].inlined, 1);
+    ck_assert_str_eq(one_site.info[1].function, "outer_with_inline");
+    ck_assert_str_eq(base(one_site.info[1].file), "test_analyzer_symbols.c");
+    ck_assert_int_eq(one_site.info[1].line, outer_call_line);
+    ck_assert_int_eq(one_site.info[1].inlined, 0);
+    ck_assert_uint_eq(one_site.info[1].addr, ra);
+    ck_assert_int_eq(one_site.loc, 0);
     ls_symbolizer_free(sym);
 }
 END_TEST
