@@ -3,15 +3,20 @@
  * it fixed (context capture, cursor set-up), whatever the depth; on an allocation storm
  * that is a third of the shim's cost. So each thread keeps a small cache of stacks it
  * has fully unwound before, keyed by the hook's caller (return address, stack pointer),
- * holding every frame's return address and the stack slot it was read from. A hit is
- * verified by re-reading those slots: with the same innermost frame at the same stack
- * pointer and the same return address in every slot, the unwinder would walk the same
- * frames, as long as each frame's CFA is a function of its IP and SP — true of frames
- * without a frame pointer; a walk through a frame-pointer or stack-realigning frame
- * (which may vary in size) is not cached (backtrace_fill). The cache is used only where
- * reading the slots is certainly safe: the caller's SP and all slots lie inside this
- * thread's own stack (not an alternate signal stack or a coroutine stack), and no frame
- * on the way was a signal frame.
+ * holding the stack slots each frame's return address was read from. A hit is verified
+ * by re-reading those slots: with the same innermost frame at the same stack pointer and
+ * the same return address in every slot, the unwinder would walk the same frames, as
+ * long as each frame's CFA is a function of its IP and SP — true of frames without a
+ * frame pointer. A standard frame-pointer frame (CFA = RBP + 16: every function of a
+ * program built with -fno-omit-frame-pointer) may vary in size (alloca, a variable-length
+ * array), so its RBP value is checked too, in the slot where its callee saved it: with
+ * the same RBP its CFA is the same. A program built with frame pointers is thus as cheap
+ * to trace as one without; a walk through any other frame that addresses its stack from
+ * RBP (stack realignment) is not cached (check_frame). The traces are always libunwind's,
+ * so a site never depends on whether its trace came from the cache. The cache is used
+ * only where reading the slots is certainly safe: the caller's SP and all slots lie
+ * inside this thread's own stack (not an alternate signal stack or a coroutine stack),
+ * and no frame on the way was a signal frame.
  */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -30,14 +35,20 @@ uintptr_t ls_self_start, ls_self_end;
 #define SHIM_FRAME_SLACK 6
 #define CACHE_SETS 32 /* power of two */
 #define CACHE_WAYS 4  /* associativity: a few hot callers never evict each other */
-#define CACHE_FRAMES 32 /* traces longer than this are never cached */
+#define CACHE_CHECKS 32 /* stack slots re-read to verify a hit; longer walks are not cached */
+
+/* A stack slot and the value it held when the entry was filled. */
+typedef struct {
+    uintptr_t addr, value;
+} check_t;
 
 typedef struct {
     uintptr_t ip, sp; /* the key: caller of the hook */
     void *memo;       /* the engine's site for this trace */
-    uint32_t n;
-    uintptr_t ips[CACHE_FRAMES];
-    uintptr_t slots[CACHE_FRAMES]; /* where ips[k] (k >= 1) was found on the stack */
+    uint32_t n;       /* frames in the trace */
+    uint32_t nchecks;
+    check_t checks[CACHE_CHECKS]; /* return-address slots, and where frame-pointer
+                                   * frames' RBP values are saved */
 } entry_t;
 
 typedef struct {
@@ -117,21 +128,78 @@ static unsigned backtrace_plain(uintptr_t *out, unsigned max)
     return kept;
 }
 
-/* Unwind step by step, recording where each return address was read, and fill *e when
- * the walk is cacheable. Returns the number of frames stored in out. */
+/* Filling an entry: the checks that make a later hit certain. */
+typedef struct {
+    entry_t *e;
+    uintptr_t lo, hi; /* where checked slots may lie: the hook's frame up to the stack top */
+    int cacheable;
+} fill_t;
+
+static void add_check(fill_t *f, uintptr_t addr, uintptr_t value)
+{
+    if (addr < f->lo || addr + 8 > f->hi || (addr & 7) || f->e->nchecks >= CACHE_CHECKS) {
+        f->cacheable = 0;
+        return;
+    }
+    f->e->checks[f->e->nchecks++] = (check_t){addr, value};
+}
+
+/* What the walk knows of the frame before the current one. */
+typedef struct {
+    uintptr_t sp, rbp, rbp_saved_at; /* rbp_saved_at: 0 when not in memory */
+    uintptr_t below_rbp;             /* the word at RBP - 8, when inside the frame */
+} prev_frame_t;
+
+/* The frame `prev` has just been stepped over; its CFA is `cfa` (the next frame's SP).
+ * A frame without a frame pointer has a size fixed by its IP, so the checks so far pin
+ * its CFA. A frame whose RBP points into the frame itself keeps a frame pointer or
+ * realigns its stack: it may vary in size (alloca, a variable-length array, alignment).
+ * A standard frame-pointer frame (CFA = RBP + 16) is pinned by its RBP value, checked
+ * where its callee saved it. GCC's stack-realigning frames (DRAP) set RBP up the same
+ * way, but their CFA lies a variable distance above RBP + 16 and is kept at RBP - 8
+ * (their CFI reads it from there): a frame whose word at RBP - 8 equals its CFA may be
+ * one that happened to need no padding this time, and is never cached, like any other
+ * frame that addresses its stack from RBP. (A frame that merely uses RBP as a pointer
+ * into its own stack is excluded too: only speed is lost.) */
+static void check_frame(fill_t *f, const prev_frame_t *prev, uintptr_t cfa)
+{
+    if (!(prev->rbp >= prev->sp && prev->rbp < cfa))
+        return;
+    if (prev->rbp + 16 == cfa && prev->below_rbp != cfa && prev->rbp_saved_at)
+        add_check(f, prev->rbp_saved_at, prev->rbp);
+    else
+        f->cacheable = 0;
+}
+
+static void note_frame(unw_cursor_t *cur, prev_frame_t *prev, uintptr_t sp, uintptr_t f_hi)
+{
+    unw_word_t rbp = 0;
+    unw_save_loc_t loc;
+    prev->sp = sp;
+    prev->rbp = unw_get_reg(cur, UNW_X86_64_RBP, &rbp) == 0 ? rbp : 0;
+    prev->rbp_saved_at =
+        unw_get_save_loc(cur, UNW_X86_64_RBP, &loc) == 0 && loc.type == UNW_SLT_MEMORY ? loc.u.addr : 0;
+    /* Read only inside the frame: [sp, rbp) lies on this thread's checked stack. */
+    prev->below_rbp = prev->rbp >= sp + 8 && prev->rbp < f_hi ? *(const uintptr_t *)(prev->rbp - 8) : 0;
+}
+
+/* Unwind step by step, recording the checks of *e, and fill *e when the walk is
+ * cacheable (e->ip stays 0 otherwise). Returns the number of frames stored in out. */
 static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stack_cache_t *c,
                                            entry_t *e, ls_caller_t caller)
 {
     unw_context_t uc;
     unw_cursor_t cur;
-    uintptr_t slots[CACHE_FRAMES];
     if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
         return backtrace_plain(out, max);
     int cancel; /* see backtrace_plain */
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+    /* The hook saved the caller's RBP just below the caller's SP: checks may start there. */
+    fill_t f = {e, caller.sp - 16, c->hi, 1};
+    prev_frame_t prev = {0, 0, 0, 0};
     unsigned n = 0;
-    int cacheable = 1, started = 0;
-    unw_word_t prev_rbp = 0, prev_sp = 0;
+    int started = 0;
+    e->nchecks = 0;
     do {
         unw_word_t ip, sp;
         if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || unw_get_reg(&cur, UNW_REG_SP, &sp) != 0)
@@ -141,39 +209,26 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
                 continue;
             started = 1;
             if (ip != caller.ip || sp != caller.sp)
-                cacheable = 0; /* the walk does not start where the key says */
+                f.cacheable = 0; /* the walk does not start where the key says */
         }
         if (unw_is_signal_frame(&cur) > 0)
-            cacheable = 0;
-        if (n > 0 && (sp - 8 < caller.sp || sp - 8 >= c->hi || (sp & 7)))
-            cacheable = 0;
-        /* A frame whose RBP points into the frame itself keeps a frame pointer (RBP =
-         * CFA - 16) or realigns its stack (DRAP): it may vary in size (alloca, a
-         * variable-length array, alignment), so where its caller's return address sits
-         * depends on more than IP and SP, and a stale copy of an old return address could
-         * pass the check. Walks through such frames are never cached. (A frame that merely
-         * uses RBP as a pointer into its own stack is excluded too: only speed is lost.) */
-        if (n > 0 && prev_rbp >= prev_sp && prev_rbp < sp)
-            cacheable = 0;
-        unw_word_t rbp = 0;
-        prev_rbp = unw_get_reg(&cur, UNW_X86_64_RBP, &rbp) == 0 ? rbp : 0;
-        prev_sp = sp;
-        if (n < CACHE_FRAMES)
-            slots[n] = sp - 8;
+            f.cacheable = 0;
+        if (n > 0) {
+            add_check(&f, sp - 8, ip); /* where this frame's return address was read */
+            check_frame(&f, &prev, sp);
+        }
+        if (f.cacheable)
+            note_frame(&cur, &prev, sp, f.hi);
         out[n++] = ip;
     } while (n < max && unw_step(&cur) > 0);
     pthread_setcancelstate(cancel, NULL);
-    if (n == 0) {
+    if (n == 0)
         out[n++] = 0;
-        cacheable = 0;
-    }
-    if (cacheable && n <= CACHE_FRAMES) {
+    if (f.cacheable && out[0] != 0) {
         e->memo = NULL;
-        e->ip = caller.ip;
-        e->sp = caller.sp;
         e->n = n;
-        memcpy(e->ips, out, n * sizeof *out);
-        memcpy(e->slots, slots, n * sizeof *slots);
+        e->sp = caller.sp;
+        e->ip = caller.ip; /* last: the entry is valid from here on */
     }
     return n;
 }
@@ -209,11 +264,20 @@ static LS_NOINLINE int learn_bounds(ls_stack_cache_t *c, uintptr_t sp)
     return 1;
 }
 
+/* A hit: every checked slot still holds what it held when the entry was filled. */
+static inline int entry_holds(const entry_t *e)
+{
+    for (uint32_t k = 0; k < e->nchecks; k++)
+        if (*(volatile const uintptr_t *)e->checks[k].addr != e->checks[k].value)
+            return 0;
+    return 1;
+}
+
 unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cachep,
                            ls_caller_t caller, void ***memo)
 {
     *memo = NULL;
-    if (!cachep || max > CACHE_FRAMES || !caller.ip || in_self(caller.ip))
+    if (!cachep || max > CACHE_CHECKS || !caller.ip || in_self(caller.ip))
         return backtrace_plain(out, max);
     ls_stack_cache_t *c = *cachep;
     if (LS_UNLIKELY(!c)) {
@@ -225,27 +289,23 @@ unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cach
     }
     if (LS_UNLIKELY(c->bounds_known <= 0) && (c->bounds_known < 0 || !learn_bounds(c, caller.sp)))
         return backtrace_plain(out, max);
-    if (caller.sp < c->lo || caller.sp >= c->hi)
+    if (caller.sp < c->lo + 16 || caller.sp >= c->hi)
         return backtrace_plain(out, max);
 
     uint64_t h = (caller.ip ^ (caller.sp * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
     set_t *set = &c->set[(h >> 40) & (CACHE_SETS - 1)];
     /* Several ways may hold the same caller with different outer frames (a wrapper
-     * called from several places at one depth). */
+     * called from several places at one depth). A hit hands back the engine's memo (its
+     * site) and no frames: the site holds them. */
     for (unsigned w = 0; w < CACHE_WAYS; w++) {
         entry_t *e = &set->way[w];
-        if (e->ip != caller.ip || e->sp != caller.sp)
+        if (e->ip != caller.ip || e->sp != caller.sp || !e->memo)
             continue;
-        uint32_t n = e->n, k = 1;
-        for (; k < n; k++)
-            if (*(volatile const uintptr_t *)e->slots[k] != e->ips[k])
-                break;
-        if (LS_LIKELY(k == n)) {
+        if (LS_LIKELY(entry_holds(e))) {
             if (set->credit < 64)
                 set->credit++;
-            memcpy(out, e->ips, n * sizeof *out);
             *memo = &e->memo;
-            return n;
+            return e->n;
         }
     }
     if (set->miss_ip == caller.ip && set->miss_sp == caller.sp && set->credit >= 4) {
