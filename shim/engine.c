@@ -492,39 +492,33 @@ static LS_NOINLINE void record_untracked(uint64_t size)
 
 #define DEFERRED_MAX 64
 static __thread void *deferred[DEFERRED_MAX] __attribute__((tls_model("initial-exec")));
-static __thread unsigned n_deferred __attribute__((tls_model("initial-exec")));
+__thread unsigned ls_deferred_count __attribute__((tls_model("initial-exec")));
 extern void __libc_free(void *);
 
 int ls_engine_defer_free(void *p)
 {
-    if (atomic_load_explicit(&ls_state, memory_order_relaxed) != LS_READY || n_deferred >= DEFERRED_MAX)
+    if (atomic_load_explicit(&ls_state, memory_order_relaxed) != LS_READY || ls_deferred_count >= DEFERRED_MAX)
         return 0;
-    deferred[n_deferred] = p;
+    deferred[ls_deferred_count] = p;
     __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the slot is written before it counts */
-    n_deferred++;
+    ls_deferred_count++;
     return 1;
 }
 
-static LS_NOINLINE void drain_deferred_slow(void)
+void ls_engine_drain_deferred_slow(void)
 {
     /* Signals blocked, so a handler cannot append while the queue shrinks. */
     sigset_t all, old;
     sigfillset(&all);
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    while (n_deferred) {
-        void *p = deferred[--n_deferred];
+    while (ls_deferred_count) {
+        void *p = deferred[--ls_deferred_count];
         ls_record_free(p);
         __libc_free(p);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     errno = saved;
-}
-
-void ls_engine_drain_deferred(void)
-{
-    if (LS_UNLIKELY(n_deferred))
-        drain_deferred_slow();
 }
 
 void ls_record_alloc(void *p, size_t size, ls_caller_t caller)

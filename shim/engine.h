@@ -62,8 +62,14 @@ LS_HIDDEN void ls_record_release(const ls_ptr_entry_t *old);
  * the address is next allocated). Async-signal-safe. */
 LS_HIDDEN int ls_engine_defer_free(void *p);
 /* Record and free what was queued on this thread. Call with ls_guard set, just before
- * lowering it; cheap when nothing is queued. */
-LS_HIDDEN void ls_engine_drain_deferred(void);
+ * lowering it; one TLS load when nothing is queued. */
+LS_HIDDEN extern __thread unsigned ls_deferred_count __attribute__((tls_model("initial-exec")));
+LS_HIDDEN void ls_engine_drain_deferred_slow(void);
+static inline void ls_engine_drain_deferred(void)
+{
+    if (LS_UNLIKELY(ls_deferred_count))
+        ls_engine_drain_deferred_slow();
+}
 
 /* Write a snapshot labelled `label` now. Returns 0 or -1 (the reason is logged once). */
 LS_HIDDEN int ls_snapshot_take(const char *label);

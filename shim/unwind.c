@@ -273,41 +273,11 @@ static inline int entry_holds(const entry_t *e)
     return 1;
 }
 
-unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cachep,
-                           ls_caller_t caller, void ***memo)
+/* No entry for this key held: fill one on the key's second miss in a row (while the set
+ * has credit), else unwind without the cache. */
+static LS_NOINLINE unsigned capture_miss(uintptr_t *out, unsigned max, ls_stack_cache_t *c, set_t *set,
+                                         ls_caller_t caller, void ***memo)
 {
-    *memo = NULL;
-    if (!cachep || max > CACHE_CHECKS || !caller.ip || in_self(caller.ip))
-        return backtrace_plain(out, max);
-    ls_stack_cache_t *c = *cachep;
-    if (LS_UNLIKELY(!c)) {
-        c = ls_pages_alloc(sizeof *c);
-        if (!c)
-            return backtrace_plain(out, max);
-        ls_unwind_cache_reset(c);
-        *cachep = c;
-    }
-    if (LS_UNLIKELY(c->bounds_known <= 0) && (c->bounds_known < 0 || !learn_bounds(c, caller.sp)))
-        return backtrace_plain(out, max);
-    if (caller.sp < c->lo + 16 || caller.sp >= c->hi)
-        return backtrace_plain(out, max);
-
-    uint64_t h = (caller.ip ^ (caller.sp * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
-    set_t *set = &c->set[(h >> 40) & (CACHE_SETS - 1)];
-    /* Several ways may hold the same caller with different outer frames (a wrapper
-     * called from several places at one depth). A hit hands back the engine's memo (its
-     * site) and no frames: the site holds them. */
-    for (unsigned w = 0; w < CACHE_WAYS; w++) {
-        entry_t *e = &set->way[w];
-        if (e->ip != caller.ip || e->sp != caller.sp || !e->memo)
-            continue;
-        if (LS_LIKELY(entry_holds(e))) {
-            if (set->credit < 64)
-                set->credit++;
-            *memo = &e->memo;
-            return e->n;
-        }
-    }
     if (set->miss_ip == caller.ip && set->miss_sp == caller.sp && set->credit >= 4) {
         set->credit -= 4;
         entry_t *e = &set->way[set->victim++ % CACHE_WAYS];
@@ -320,4 +290,53 @@ unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cach
     set->miss_ip = caller.ip;
     set->miss_sp = caller.sp;
     return backtrace_plain(out, max);
+}
+
+/* This thread's cache, made on first use, with its stack bounds known; NULL when the
+ * cache cannot be used. */
+static LS_NOINLINE ls_stack_cache_t *cache_setup(ls_stack_cache_t **cachep, uintptr_t sp)
+{
+    ls_stack_cache_t *c = *cachep;
+    if (!c) {
+        c = ls_pages_alloc(sizeof *c);
+        if (!c)
+            return NULL;
+        ls_unwind_cache_reset(c);
+        *cachep = c;
+    }
+    if (c->bounds_known == 0)
+        learn_bounds(c, sp);
+    return c->bounds_known > 0 ? c : NULL;
+}
+
+unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cachep,
+                           ls_caller_t caller, void ***memo)
+{
+    uintptr_t ip = caller.ip, sp = caller.sp;
+    *memo = NULL;
+    if (!cachep || max > CACHE_CHECKS || !ip || in_self(ip))
+        return backtrace_plain(out, max);
+    ls_stack_cache_t *c = *cachep;
+    if (LS_UNLIKELY(!c || c->bounds_known <= 0) && !(c = cache_setup(cachep, sp)))
+        return backtrace_plain(out, max);
+    if (sp < c->lo + 16 || sp >= c->hi)
+        return backtrace_plain(out, max);
+
+    uint64_t h = (ip ^ (sp * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
+    set_t *set = &c->set[(h >> 40) & (CACHE_SETS - 1)];
+    /* Several ways may hold the same caller with different outer frames (a wrapper
+     * called from several places at one depth). A hit hands back the engine's memo (its
+     * site) and no frames: the site holds them. */
+    for (unsigned w = 0; w < CACHE_WAYS; w++) {
+        entry_t *e = &set->way[w];
+        if (e->ip != ip || e->sp != sp || !e->memo)
+            continue;
+        if (LS_LIKELY(entry_holds(e))) {
+            if (set->credit < 64)
+                set->credit++;
+            *memo = &e->memo;
+            return e->n;
+        }
+    }
+    return capture_miss(out, max, c, set, caller, memo);
 }
