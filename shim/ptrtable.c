@@ -393,6 +393,8 @@ int ls_ptr_remove(uintptr_t p, ls_ptr_entry_t *out)
 
 static void shard_walk(const shard_t *s, void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx)
 {
+    if (!s->count) /* most shards of a small program: their pages were never touched */
+        return;
     for (uint64_t i = 0; i <= s->mask && s->slots; i++)
         if (s->ctrl[i] & CTRL_FULL) {
             ls_ptr_entry_t e;
