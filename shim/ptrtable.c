@@ -319,8 +319,9 @@ static inline int shard_add(shard_t *s, uint64_t addr16, uint64_t h, uint64_t ke
     uint32_t i = shard_find_free(s, h);
     if (LS_UNLIKELY(s->growth_left == 0) && s->ctrl[i] == CTRL_EMPTY) {
         uint64_t cap = (uint64_t)s->mask + 1;
-        /* Mostly tombstones: rehash at the same size; mostly live: double. */
-        if (shard_rehash(s, s->count * 16 <= cap * 7 ? cap : cap * 2) != 0)
+        /* Many tombstones: rehash at the same size (as Abseil does, up to 25/32 live);
+         * mostly live: double. */
+        if (shard_rehash(s, s->count * 32 <= cap * 25 ? cap : cap * 2) != 0)
             return -1;
         i = shard_find_free(s, h);
     }
