@@ -33,36 +33,38 @@ uintptr_t ls_self_start, ls_self_end;
 /* Frames the shim adds above the first program frame: hook, tracking function,
  * capture. Extra slack is asked of libunwind so that `max` program frames remain. */
 #define SHIM_FRAME_SLACK 6
-#define CACHE_SETS 32 /* power of two */
+#define CACHE_SETS 64 /* sets at first; a power of two */
+#define CACHE_MAX_SETS 1024 /* a thread that keeps evicting grows its cache up to this */
 #define CACHE_WAYS 4  /* associativity: a few hot callers never evict each other */
-#define CACHE_CHECKS 32 /* stack slots re-read to verify a hit; longer walks are not cached */
+#define CACHE_CHECKS 24 /* stack slots re-read to verify a hit; longer walks are not cached */
+#define FILL_AFTER 4    /* misses of one key that make it worth an entry */
 
-/* A stack slot and the value it held when the entry was filled. */
-typedef struct {
-    uintptr_t addr, value;
-} check_t;
-
+/* An entry: the key, the engine's memo, and the checks — stack slots (as 8-byte word
+ * offsets from the hook's frame, caller SP - 16) and the values they held when the entry
+ * was filled: return-address slots, and where frame-pointer frames' RBP values are saved. */
 typedef struct {
     uintptr_t ip, sp; /* the key: caller of the hook */
     void *memo;       /* the engine's site for this trace */
-    uint32_t n;       /* frames in the trace */
-    uint32_t nchecks;
-    check_t checks[CACHE_CHECKS]; /* return-address slots, and where frame-pointer
-                                   * frames' RBP values are saved */
+    uint16_t n;       /* frames in the trace */
+    uint16_t nchecks;
+    uint16_t at[CACHE_CHECKS];
+    uintptr_t value[CACHE_CHECKS];
 } entry_t;
 
 typedef struct {
-    uintptr_t miss_ip, miss_sp; /* last key that missed in this set: filled on its second miss */
-    unsigned victim;            /* round-robin replacement */
-    int credit;                 /* fills allowed: earned by hits, so a caller whose outer
-                                 * frames keep changing falls back to plain unwinding */
+    uintptr_t miss_ip[2], miss_sp[2]; /* the last keys that missed here without a fill */
+    unsigned victim;                  /* round-robin replacement of ways */
+    uint16_t misses[2];               /* how many times each missed */
+    unsigned miss_next;               /* round-robin replacement of miss keys */
     entry_t way[CACHE_WAYS];
 } set_t;
 
 struct ls_stack_cache {
     int bounds_known; /* 0 not yet, 1 known, -1 cannot be known */
     uintptr_t lo, hi; /* this thread's stack */
-    set_t set[CACHE_SETS];
+    uint32_t set_mask; /* sets - 1 */
+    uint32_t fills;    /* since the cache last grew */
+    set_t *sets;
 };
 
 static inline int in_self(uintptr_t a)
@@ -98,13 +100,45 @@ void ls_unwind_init(void)
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&ls_unwind_capture);
 }
 
+static void sets_clear(set_t *sets, uint32_t n)
+{
+    memset(sets, 0, n * sizeof *sets);
+}
+
 void ls_unwind_cache_reset(ls_stack_cache_t *c)
 {
     if (!c)
         return;
-    memset(c, 0, sizeof *c);
-    for (unsigned i = 0; i < CACHE_SETS; i++)
-        c->set[i].credit = 8;
+    c->bounds_known = 0;
+    c->lo = c->hi = 0;
+    c->fills = 0;
+    if (c->sets)
+        sets_clear(c->sets, c->set_mask + 1);
+}
+
+/* A thread whose hot stacks do not fit (an interpreter allocates from hundreds of C
+ * stacks) doubles its sets once it has filled twice as many entries as they hold; the
+ * entries are dropped (their sites are found again on the next fill). Stays as it is
+ * when the kernel refuses memory. */
+static LS_NOINLINE void cache_grow(ls_stack_cache_t *c)
+{
+    uint32_t n = (c->set_mask + 1) * 2;
+    set_t *fresh = ls_pages_alloc(n * sizeof *fresh);
+    c->fills = 0;
+    if (!fresh)
+        return;
+    sets_clear(fresh, n);
+    set_t *old = c->sets;
+    uint32_t old_n = c->set_mask + 1;
+    c->sets = fresh;
+    c->set_mask = n - 1;
+    ls_pages_free(old, old_n * sizeof *old);
+}
+
+static inline set_t *set_of(const ls_stack_cache_t *c, uintptr_t ip, uintptr_t sp)
+{
+    uint64_t h = (ip ^ (sp * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
+    return &c->sets[(h >> 40) & c->set_mask];
 }
 
 /* libunwind checks memory with read() and write() on a pipe, and read() is a
@@ -137,11 +171,14 @@ typedef struct {
 
 static void add_check(fill_t *f, uintptr_t addr, uintptr_t value)
 {
-    if (addr < f->lo || addr + 8 > f->hi || (addr & 7) || f->e->nchecks >= CACHE_CHECKS) {
+    uintptr_t word = (addr - f->lo) / 8;
+    if (addr < f->lo || addr + 8 > f->hi || (addr & 7) || word > UINT16_MAX ||
+        f->e->nchecks >= CACHE_CHECKS) {
         f->cacheable = 0;
         return;
     }
-    f->e->checks[f->e->nchecks++] = (check_t){addr, value};
+    f->e->at[f->e->nchecks] = (uint16_t)word;
+    f->e->value[f->e->nchecks++] = value;
 }
 
 /* What the walk knows of the frame before the current one. */
@@ -226,7 +263,7 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
         out[n++] = 0;
     if (f.cacheable && out[0] != 0) {
         e->memo = NULL;
-        e->n = n;
+        e->n = (uint16_t)n;
         e->sp = caller.sp;
         e->ip = caller.ip; /* last: the entry is valid from here on */
     }
@@ -267,29 +304,51 @@ static LS_NOINLINE int learn_bounds(ls_stack_cache_t *c, uintptr_t sp)
 /* A hit: every checked slot still holds what it held when the entry was filled. */
 static inline int entry_holds(const entry_t *e)
 {
+    const volatile uintptr_t *frame = (const volatile uintptr_t *)(e->sp - 16);
     for (uint32_t k = 0; k < e->nchecks; k++)
-        if (*(volatile const uintptr_t *)e->checks[k].addr != e->checks[k].value)
+        if (frame[e->at[k]] != e->value[k])
             return 0;
     return 1;
 }
 
-/* No entry for this key held: fill one on the key's second miss in a row (while the set
- * has credit), else unwind without the cache. */
+/* This key has missed FILL_AFTER times in this set since its last fill: it is hot enough
+ * to be worth an entry. Two keys are followed per set. */
+static inline int missed_enough(set_t *set, ls_caller_t caller)
+{
+    for (unsigned k = 0; k < 2; k++)
+        if (set->miss_ip[k] == caller.ip && set->miss_sp[k] == caller.sp) {
+            if (++set->misses[k] < FILL_AFTER)
+                return 0;
+            set->miss_ip[k] = 0;
+            return 1;
+        }
+    unsigned k = set->miss_next++ & 1;
+    set->miss_ip[k] = caller.ip;
+    set->miss_sp[k] = caller.sp;
+    set->misses[k] = 1;
+    return 0;
+}
+
+/* No entry for this key held. A fill unwinds step by step (libunwind's slow path, tens of
+ * microseconds at a stack's first sight), a plain unwind uses libunwind's own cache of
+ * frames: so a key is filled only once it keeps missing, and the many stacks a program
+ * allocates from a few times (an interpreter's start-up) are unwound plainly. */
 static LS_NOINLINE unsigned capture_miss(uintptr_t *out, unsigned max, ls_stack_cache_t *c, set_t *set,
                                          ls_caller_t caller, void ***memo)
 {
-    if (set->miss_ip == caller.ip && set->miss_sp == caller.sp && set->credit >= 4) {
-        set->credit -= 4;
-        entry_t *e = &set->way[set->victim++ % CACHE_WAYS];
-        e->ip = 0; /* invalid until filled */
-        unsigned n = backtrace_fill(out, max, c, e, caller);
-        if (e->ip)
-            *memo = &e->memo;
-        return n;
+    if (!missed_enough(set, caller))
+        return backtrace_plain(out, max);
+    if (c->fills > (c->set_mask + 1) * CACHE_WAYS * 2 && c->set_mask + 1 < CACHE_MAX_SETS) {
+        cache_grow(c);
+        set = set_of(c, caller.ip, caller.sp);
     }
-    set->miss_ip = caller.ip;
-    set->miss_sp = caller.sp;
-    return backtrace_plain(out, max);
+    c->fills++;
+    entry_t *e = &set->way[set->victim++ % CACHE_WAYS];
+    e->ip = 0; /* invalid until filled */
+    unsigned n = backtrace_fill(out, max, c, e, caller);
+    if (e->ip)
+        *memo = &e->memo;
+    return n;
 }
 
 /* This thread's cache, made on first use, with its stack bounds known; NULL when the
@@ -299,8 +358,14 @@ static LS_NOINLINE ls_stack_cache_t *cache_setup(ls_stack_cache_t **cachep, uint
     ls_stack_cache_t *c = *cachep;
     if (!c) {
         c = ls_pages_alloc(sizeof *c);
-        if (!c)
+        set_t *sets = ls_pages_alloc(CACHE_SETS * sizeof *sets);
+        if (!c || !sets) {
+            ls_pages_free(c, sizeof *c);
+            ls_pages_free(sets, CACHE_SETS * sizeof *sets);
             return NULL;
+        }
+        c->sets = sets;
+        c->set_mask = CACHE_SETS - 1;
         ls_unwind_cache_reset(c);
         *cachep = c;
     }
@@ -314,7 +379,13 @@ unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cach
 {
     uintptr_t ip = caller.ip, sp = caller.sp;
     *memo = NULL;
-    if (!cachep || max > CACHE_CHECKS || !ip || in_self(ip))
+    if (!ip || in_self(ip))
+        return backtrace_plain(out, max);
+    if (max == 1) { /* the trace is the caller alone: nothing to unwind */
+        out[0] = ip;
+        return 1;
+    }
+    if (!cachep)
         return backtrace_plain(out, max);
     ls_stack_cache_t *c = *cachep;
     if (LS_UNLIKELY(!c || c->bounds_known <= 0) && !(c = cache_setup(cachep, sp)))
@@ -322,8 +393,7 @@ unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cach
     if (sp < c->lo + 16 || sp >= c->hi)
         return backtrace_plain(out, max);
 
-    uint64_t h = (ip ^ (sp * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
-    set_t *set = &c->set[(h >> 40) & (CACHE_SETS - 1)];
+    set_t *set = set_of(c, ip, sp);
     /* Several ways may hold the same caller with different outer frames (a wrapper
      * called from several places at one depth). A hit hands back the engine's memo (its
      * site) and no frames: the site holds them. */
@@ -332,8 +402,6 @@ unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cach
         if (e->ip != ip || e->sp != sp || !e->memo)
             continue;
         if (LS_LIKELY(entry_holds(e))) {
-            if (set->credit < 64)
-                set->credit++;
             *memo = &e->memo;
             return e->n;
         }
