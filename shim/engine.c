@@ -658,7 +658,7 @@ static void on_fork_child(void)
 {
     /* Only this thread exists in the child, and it holds every lock: release them. */
     own_pid = raw_getpid();
-    ls_ptr_unlock_all();
+    ls_ptr_reset_after_fork();
     ls_sites_unlock_all();
     ls_modules_unlock();
     ls_snapshot_unlock();

@@ -23,11 +23,14 @@
  * it holds something.
  *
  * Locking: no function here takes two locks except ls_ptr_lock_all (fork, the scan),
- * which takes the shard locks in index order, then the side list's.
+ * which takes the shard locks in index order, then the side list's. Shard locks are
+ * biased (biaslock.h): the thread that keeps using a shard enters it without a locked
+ * instruction.
  */
 #include <emmintrin.h>
 #include <string.h>
 
+#include "biaslock.h"
 #include "ptrtable.h"
 
 #define INITIAL_CAPACITY 64u /* slots per shard; a power of two, at least GROUP */
@@ -50,7 +53,7 @@ typedef struct {
 } slot_t;
 
 typedef struct {
-    ls_spinlock_t lock;
+    ls_bias_lock_t lock;
     uint32_t mask;        /* capacity - 1 */
     uint64_t count;       /* full slots */
     uint64_t growth_left; /* empty slots that may still be filled before a rehash */
@@ -108,6 +111,7 @@ static inline size_t table_bytes(uint64_t cap)
 
 int ls_ptr_init(void)
 {
+    ls_bias_init();
     size_t one = table_bytes(INITIAL_CAPACITY);
     char *all = ls_pages_alloc(one * LS_PTR_SHARDS);
     if (!all)
@@ -301,14 +305,14 @@ static LS_NOINLINE int shard_remove_any(uintptr_t p, ls_ptr_entry_t *out)
     int found = 0;
     if ((p & 15) == 0 && (p >> 4) <= ADDR_MASK) {
         uint64_t addr16 = (uint64_t)p >> 4;
-        ls_spin_lock(&s->lock);
+        int fast = ls_bias_lock(&s->lock, ls_bias_me());
         uint32_t i = shard_find(s, addr16, hash_addr(addr16));
         if (i != UINT32_MAX) {
             unpack(&s->slots[i], out);
             shard_delete_at(s, i);
             found = 1;
         }
-        ls_spin_unlock(&s->lock);
+        ls_bias_unlock(&s->lock, fast);
     }
     return found;
 }
@@ -356,7 +360,7 @@ int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
     uint64_t addr16 = (uint64_t)p >> 4, h = hash_addr(addr16);
     uint64_t key = addr16 | (uint64_t)site << ADDR_BITS, val = size | (uint64_t)epoch << 32;
     int result = 0;
-    ls_spin_lock(&s->lock);
+    int fast = ls_bias_lock(&s->lock, ls_bias_me());
     uint32_t i = shard_find(s, addr16, h);
     if (LS_UNLIKELY(i != UINT32_MAX)) {
         unpack(&s->slots[i], replaced);
@@ -366,7 +370,7 @@ int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
     } else if (shard_add(s, addr16, h, key, val) != 0) {
         result = -1;
     }
-    ls_spin_unlock(&s->lock);
+    ls_bias_unlock(&s->lock, fast);
     return result;
 }
 
@@ -377,14 +381,14 @@ int ls_ptr_remove(uintptr_t p, ls_ptr_entry_t *out)
     shard_t *s = shard_of(p);
     uint64_t addr16 = (uint64_t)p >> 4;
     int found = 0;
-    ls_spin_lock(&s->lock);
+    int fast = ls_bias_lock(&s->lock, ls_bias_me());
     uint32_t i = shard_find(s, addr16, hash_addr(addr16));
     if (LS_LIKELY(i != UINT32_MAX)) {
         unpack(&s->slots[i], out);
         shard_delete_at(s, i);
         found = 1;
     }
-    ls_spin_unlock(&s->lock);
+    ls_bias_unlock(&s->lock, fast);
     if (!found && LS_UNLIKELY(side_maybe_holds()))
         found = side_remove(p, out);
     return found;
@@ -415,10 +419,11 @@ static void side_walk(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx)
 
 void ls_ptr_foreach(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx)
 {
+    uint32_t me = ls_bias_me();
     for (unsigned k = 0; k < LS_PTR_SHARDS; k++) {
-        ls_spin_lock(&shards[k].lock);
+        ls_bias_lock_slow(&shards[k].lock, me, 0);
         shard_walk(&shards[k], fn, ctx);
-        ls_spin_unlock(&shards[k].lock);
+        ls_bias_unlock_slow(&shards[k].lock);
     }
     ls_spin_lock(&side.lock);
     side_walk(fn, ctx);
@@ -450,8 +455,9 @@ uint64_t ls_ptr_table_bytes(void)
 
 void ls_ptr_lock_all(void)
 {
+    uint32_t me = ls_bias_me();
     for (unsigned k = 0; k < LS_PTR_SHARDS; k++)
-        ls_spin_lock(&shards[k].lock);
+        ls_bias_lock_slow(&shards[k].lock, me, 0);
     ls_spin_lock(&side.lock);
 }
 
@@ -459,5 +465,13 @@ void ls_ptr_unlock_all(void)
 {
     ls_spin_unlock(&side.lock);
     for (unsigned k = 0; k < LS_PTR_SHARDS; k++)
-        ls_spin_unlock(&shards[k].lock);
+        ls_bias_unlock_slow(&shards[k].lock);
+}
+
+void ls_ptr_reset_after_fork(void)
+{
+    ls_bias_init(); /* the child registers for membarrier again */
+    ls_spin_unlock(&side.lock);
+    for (unsigned k = 0; k < LS_PTR_SHARDS; k++)
+        ls_bias_reset_in_child(&shards[k].lock);
 }

@@ -48,5 +48,8 @@ LS_HIDDEN uint64_t ls_ptr_table_bytes(void);
 /* fork() and the scan: take every lock of the table (shards in index order), release them. */
 LS_HIDDEN void ls_ptr_lock_all(void);
 LS_HIDDEN void ls_ptr_unlock_all(void);
+/* In a forked child, instead of ls_ptr_unlock_all: release every lock and forget which
+ * threads the shard locks were biased to (only the forking thread is left). */
+LS_HIDDEN void ls_ptr_reset_after_fork(void);
 
 #endif /* LS_PTRTABLE_H */

@@ -37,7 +37,7 @@ uintptr_t ls_self_start, ls_self_end;
 #define CACHE_MAX_SETS 1024 /* a thread that keeps evicting grows its cache up to this */
 #define CACHE_WAYS 4  /* associativity: a few hot callers never evict each other */
 #define CACHE_CHECKS 24 /* stack slots re-read to verify a hit; longer walks are not cached */
-#define FILL_AFTER 4    /* misses of one key that make it worth an entry */
+#define FILL_AFTER 8    /* misses of one key that make it worth an entry */
 
 /* An entry: the key, the engine's memo, and the checks — stack slots (as 8-byte word
  * offsets from the hook's frame, caller SP - 16) and the values they held when the entry

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "biaslock.h"
 #include "ptrtable.h"
 
 static int table_ready;
@@ -223,6 +224,62 @@ START_TEST(threads_share_the_table_exactly)
 }
 END_TEST
 
+/* Two threads in one shard (one 64 MiB region), with disjoint addresses, after the test's
+ * own thread had it alone: the shard's lock is biased to that thread, entered by the
+ * workers (membarrier handshake), loses its bias, may be biased to a worker and lose it
+ * again; every insert and remove still lands exactly. */
+static void *share_one_shard(void *arg)
+{
+    worker_arg_t *w = arg;
+    const uintptr_t base = 0x50000000;
+    uint64_t misses = 0;
+    for (int round = 0; round < 40; round++) {
+        int burst = 2000 + 500 * (round % 3); /* runs long enough to earn the bias */
+        for (uintptr_t i = 0; i < (uintptr_t)burst; i++) {
+            ls_ptr_entry_t old;
+            misses += ls_ptr_insert(base + (i * 2 + (uintptr_t)w->index) * 16, 8, 1, 0, &old) != 0;
+        }
+        for (uintptr_t i = 0; i < (uintptr_t)burst; i++) {
+            ls_ptr_entry_t old;
+            if (round != 39 || i % 4 != 0)
+                misses += ls_ptr_remove(base + (i * 2 + (uintptr_t)w->index) * 16, &old) != 1;
+        }
+    }
+    w->kept = misses;
+    return NULL;
+}
+
+START_TEST(threads_sharing_a_shard_stay_exact)
+{
+    pthread_t tid[2];
+    worker_arg_t args[2] = {{0, 0}, {1, 0}};
+    uint64_t granted0, revoked0, granted, revoked;
+    ls_bias_counts(&granted0, &revoked0);
+    for (uintptr_t i = 0; i < 3000; i++) { /* alone first: the shard is biased to this thread */
+        ls_ptr_entry_t old;
+        ls_ptr_insert(0x50000000 + i * 16, 8, 1, 0, &old);
+        ls_ptr_remove(0x50000000 + i * 16, &old);
+    }
+    ls_bias_counts(&granted, &revoked);
+    ck_assert_uint_gt(granted, granted0);
+    for (int i = 0; i < 2; i++)
+        pthread_create(&tid[i], NULL, share_one_shard, &args[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(tid[i], NULL);
+    ck_assert_uint_eq(args[0].kept + args[1].kept, 0); /* no insert or remove went astray */
+    ls_bias_counts(&granted, &revoked);
+    ck_assert_uint_gt(revoked, revoked0); /* the workers asked the owner out */
+    int burst = 2000 + 500 * (39 % 3);
+    ck_assert_uint_eq(ls_ptr_count(), 2 * (uint64_t)(burst / 4));
+    for (int t = 0; t < 2; t++)
+        for (uintptr_t i = 0; i < (uintptr_t)burst; i += 4) {
+            ls_ptr_entry_t old;
+            ck_assert_int_eq(ls_ptr_remove(0x50000000 + (i * 2 + (uintptr_t)t) * 16, &old), 1);
+        }
+    ck_assert_uint_eq(ls_ptr_count(), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ptrtable");
@@ -233,6 +290,7 @@ int main(void)
     tcase_add_test(tc, entries_that_do_not_pack_are_kept_exactly);
     tcase_add_test(tc, table_bytes_per_entry_stay_under_40);
     tcase_add_test(tc, threads_share_the_table_exactly);
+    tcase_add_test(tc, threads_sharing_a_shard_stay_exact);
     suite_add_tcase(s, tc);
     return ls_check_run(s, CK_NOFORK);
 }
