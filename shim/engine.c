@@ -525,6 +525,11 @@ void ls_record_alloc(void *p, size_t size, ls_caller_t caller)
 {
     if (LS_UNLIKELY(ls_sample_skip(size))) /* issue 11: not sampled, not traced */
         return;
+    ls_record_sampled(p, size, caller);
+}
+
+void ls_record_sampled(void *p, size_t size, ls_caller_t caller)
+{
     ls_thread_t *t = ls_thread_self();
     if (LS_UNLIKELY(!t))
         return ls_engine_fail("cannot allocate its per-thread table (out of memory)");

@@ -46,6 +46,9 @@ LS_HIDDEN void ls_config_from_env(ls_config_t *cfg, char *const *envp);
 /* Record a successful allocation of `size` requested bytes at p, charged to the
  * caller's trace (`caller`: see LS_CALLER). Call with ls_guard set. */
 LS_HIDDEN void ls_record_alloc(void *p, size_t size, ls_caller_t caller);
+/* The same, for an allocation the sampler already chose (the hooks ask ls_sample_skip
+ * themselves, so an untraced allocation costs them no call and no errno save). */
+LS_HIDDEN void ls_record_sampled(void *p, size_t size, ls_caller_t caller);
 /* Forget p before the real free. Returns 1 when p was tracked. Call with ls_guard set. */
 LS_HIDDEN int ls_record_free(void *p);
 /* realloc: take p's entry out before the real call (returns 1 when tracked); after a

@@ -21,6 +21,7 @@
 
 #include "engine.h"
 #include "modules.h"
+#include "sample.h"
 #include "writer.h"
 
 extern void *__libc_malloc(size_t);
@@ -87,11 +88,14 @@ static inline int *errno_here(void)
     return e;
 }
 
-/* Record p (non-NULL) without disturbing errno. */
+/* Record p (non-NULL) without disturbing errno. With sampling on, an allocation the
+ * sampler passes over costs a thread-local subtraction and nothing else. */
 static inline void track(void *p, size_t size, ls_caller_t caller)
 {
+    if (LS_UNLIKELY(ls_sample_skip(size)))
+        return;
     int *err = errno_here(), saved = *err;
-    ls_record_alloc(p, size, caller);
+    ls_record_sampled(p, size, caller);
     *err = saved;
 }
 
@@ -115,6 +119,11 @@ LS_EXPORT void free(void *p)
          * free later, together, so the address cannot be handed out before it is recorded. */
         if (!(ls_guard && ls_engine_defer_free(p)))
             __libc_free(p);
+        return;
+    }
+    if (LS_UNLIKELY(ls_sample_miss(p))) { /* sampling: a block never traced */
+        __libc_free(p);
+        leave();
         return;
     }
     /* glibc's free reads the block's chunk header right after the table lookup: start
