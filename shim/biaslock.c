@@ -47,16 +47,15 @@ static int barrier_everywhere(void)
  * not inside. */
 static void revoke_owner(ls_bias_lock_t *l)
 {
-    atomic_store_explicit(&l->revoke, 1, memory_order_relaxed);
+    /* An exchange: a full barrier on this side, before the one on the owner's side. */
+    atomic_exchange_explicit(&l->revoke, 1, memory_order_seq_cst);
     l->revoking = 1;
     atomic_fetch_add_explicit(&revocations, 1, memory_order_relaxed);
-    if (!barrier_everywhere()) {
-        /* Cannot fail once registered (the kernel does not unregister); were it to, bias
-         * no more locks. An owner inside stays visible through `busy` below only once its
-         * store drains, so wait with a fence of our own and a generous spin. */
+    /* Cannot fail once registered (the kernel keeps the registration for the process); were
+     * it to, no lock is biased from then on, and this wait relies on the owner's store of
+     * `busy` draining from its store buffer, which it does within microseconds. */
+    if (!barrier_everywhere())
         atomic_store(&membarrier_ok, 0);
-        atomic_thread_fence(memory_order_seq_cst);
-    }
     for (unsigned spins = 0; atomic_load_explicit(&l->busy, memory_order_acquire); spins++) {
         if (spins > 64) {
             sched_yield();
