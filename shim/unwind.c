@@ -33,7 +33,7 @@ uintptr_t ls_self_start, ls_self_end;
 /* Frames the shim adds above the first program frame: hook, tracking function,
  * capture. Extra slack is asked of libunwind so that `max` program frames remain. */
 #define SHIM_FRAME_SLACK 6
-#define CACHE_SETS 64 /* sets at first; a power of two */
+#define CACHE_SETS 32 /* sets at first; a power of two */
 #define CACHE_MAX_SETS 1024 /* a thread that keeps evicting grows its cache up to this */
 #define CACHE_WAYS 4  /* associativity: a few hot callers never evict each other */
 #define CACHE_CHECKS 24 /* stack slots re-read to verify a hit; longer walks are not cached */
@@ -127,8 +127,7 @@ static LS_NOINLINE void cache_grow(ls_stack_cache_t *c)
     c->fills = 0;
     if (!fresh)
         return;
-    sets_clear(fresh, n);
-    set_t *old = c->sets;
+    set_t *old = c->sets; /* fresh pages are zero: empty sets */
     uint32_t old_n = c->set_mask + 1;
     c->sets = fresh;
     c->set_mask = n - 1;
@@ -141,6 +140,30 @@ static inline set_t *set_of(const ls_stack_cache_t *c, uintptr_t ip, uintptr_t s
     return &c->sets[(h >> 40) & c->set_mask];
 }
 
+/* unw_backtrace is libunwind's fast path: it keeps a per-thread cache of frame
+ * descriptions, but that cache is 256 KiB, set up at a thread's first call. A thread's
+ * first PLAIN_STEPPED unwinds walk step by step instead (no such cache, slower), so the
+ * many threads of a pool that allocate a few times each cost a few KiB, not 300. */
+#define PLAIN_STEPPED 64
+static __thread unsigned plain_walks __attribute__((tls_model("initial-exec")));
+
+/* Walk with unw_step from here, skipping the shim's own frames. */
+static int backtrace_stepped(void **buf, int max)
+{
+    unw_context_t uc;
+    unw_cursor_t cur;
+    if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
+        return 0;
+    int n = 0;
+    do {
+        unw_word_t ip;
+        if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0)
+            break;
+        buf[n++] = (void *)ip;
+    } while (n < max && unw_step(&cur) > 0);
+    return n;
+}
+
 /* libunwind checks memory with read() and write() on a pipe, and read() is a
  * cancellation point: unwinding runs with cancellation disabled, or a thread with a
  * cancellation pending would be cancelled inside malloc, which never is one. */
@@ -149,7 +172,8 @@ static unsigned backtrace_plain(uintptr_t *out, unsigned max)
     void *buf[LS_MAX_FRAMES + SHIM_FRAME_SLACK];
     int cancel;
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-    int n = unw_backtrace(buf, (int)(max + SHIM_FRAME_SLACK));
+    int n = plain_walks < PLAIN_STEPPED ? (plain_walks++, backtrace_stepped(buf, (int)(max + SHIM_FRAME_SLACK)))
+                                        : unw_backtrace(buf, (int)(max + SHIM_FRAME_SLACK));
     pthread_setcancelstate(cancel, NULL);
     int first = 0;
     while (first < n && in_self((uintptr_t)buf[first]))
@@ -364,9 +388,8 @@ static LS_NOINLINE ls_stack_cache_t *cache_setup(ls_stack_cache_t **cachep, uint
             ls_pages_free(sets, CACHE_SETS * sizeof *sets);
             return NULL;
         }
-        c->sets = sets;
+        c->sets = sets; /* fresh pages are zero: an empty cache, untouched until used */
         c->set_mask = CACHE_SETS - 1;
-        ls_unwind_cache_reset(c);
         *cachep = c;
     }
     if (c->bounds_known == 0)
