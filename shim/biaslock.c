@@ -120,6 +120,11 @@ void ls_bias_reset_in_child(ls_bias_lock_t *l)
     ls_bias_unlock_slow(l);
 }
 
+int ls_bias_available(void)
+{
+    return atomic_load(&membarrier_ok);
+}
+
 void ls_bias_counts(uint64_t *granted, uint64_t *revoked)
 {
     *granted = atomic_load(&grants);

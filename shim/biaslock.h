@@ -80,6 +80,8 @@ static inline void ls_bias_unlock(ls_bias_lock_t *l, int as_owner)
         ls_bias_unlock_slow(l);
 }
 
+/* Locks may be biased here (membarrier registered, not a ThreadSanitizer build). */
+LS_HIDDEN int ls_bias_available(void);
 /* How many times a bias was granted, and an owner asked out (the unit tests). */
 LS_HIDDEN void ls_bias_counts(uint64_t *granted, uint64_t *revoked);
 

@@ -261,14 +261,16 @@ START_TEST(threads_sharing_a_shard_stay_exact)
         ls_ptr_remove(0x50000000 + i * 16, &old);
     }
     ls_bias_counts(&granted, &revoked);
-    ck_assert_uint_gt(granted, granted0);
+    if (ls_bias_available()) /* not under ThreadSanitizer, nor without membarrier */
+        ck_assert_uint_gt(granted, granted0);
     for (int i = 0; i < 2; i++)
         pthread_create(&tid[i], NULL, share_one_shard, &args[i]);
     for (int i = 0; i < 2; i++)
         pthread_join(tid[i], NULL);
     ck_assert_uint_eq(args[0].kept + args[1].kept, 0); /* no insert or remove went astray */
     ls_bias_counts(&granted, &revoked);
-    ck_assert_uint_gt(revoked, revoked0); /* the workers asked the owner out */
+    if (ls_bias_available())
+        ck_assert_uint_gt(revoked, revoked0); /* the workers asked the owner out */
     int burst = 2000 + 500 * (39 % 3);
     ck_assert_uint_eq(ls_ptr_count(), 2 * (uint64_t)(burst / 4));
     for (int t = 0; t < 2; t++)
