@@ -147,7 +147,10 @@ demo: all
 	@scripts/install-deps.sh --demo
 	@scripts/demo.sh
 
-bench: all $(PROGS) test-deps
+# heaptrack, python3 and GNU time are installed when possible; without them the bench says
+# "not installed" in their rows. A bar missed is printed, never a failure.
+bench: all
+	@scripts/install-deps.sh --bench || echo "leakscope: make bench goes on without them" >&2
 	@bench/run.sh
 
 fuzz: test-deps

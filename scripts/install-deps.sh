@@ -1,21 +1,24 @@
 #!/bin/sh
 # install-deps.sh — installs the Debian packages leakscope builds and tests with.
 # Called by the Makefile before the first build; does nothing when all are present.
-# Usage: scripts/install-deps.sh [--demo|--test]
+# Usage: scripts/install-deps.sh [--demo|--test|--bench]
 #   --demo adds what `make demo` uses (python3 formats the audit table);
-#   --test adds what only `make check`/`bench`/`fuzz` use (the real programs run under the
-#   shim — among them the Rust, Java and Ruby runtimes and busybox's shell —, heaptrack to
-#   compare with, clang's libFuzzer).
+#   --test adds what only `make check`/`fuzz` use (the real programs run under the
+#   shim — among them the Rust, Java and Ruby runtimes and busybox's shell —, clang's libFuzzer);
+#   --bench adds what `make bench` compares with and times (heaptrack, python3, GNU time);
+#   `make bench` runs without them, saying "not installed" in their rows.
 set -eu
 
 BUILD_PKGS="gcc g++ make pkg-config libunwind-dev uthash-dev check libdw-dev libelf-dev libyaml-dev libjansson-dev zlib1g-dev"
 DEMO_PKGS="python3"
-TEST_PKGS="python3 git sqlite3 perl xz-utils tcl heaptrack clang libclang-rt-14-dev bc procps time
+TEST_PKGS="python3 git sqlite3 perl xz-utils tcl clang libclang-rt-14-dev bc procps time
            rustc default-jdk-headless ruby busybox golang-go prometheus valgrind chromium"
+BENCH_PKGS="heaptrack python3 time"
 
 want="$BUILD_PKGS"
 [ "${1:-}" = "--demo" ] && want="$want $DEMO_PKGS"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"
+[ "${1:-}" = "--bench" ] && want="$want $BENCH_PKGS"
 
 missing=""
 for p in $want; do
