@@ -147,7 +147,7 @@ static inline set_t *set_of(const ls_stack_cache_t *c, uintptr_t ip, uintptr_t s
 #define PLAIN_STEPPED 64
 static __thread unsigned plain_walks __attribute__((tls_model("initial-exec")));
 
-/* Walk with unw_step from here, skipping the shim's own frames. */
+/* Walk with unw_step from here. */
 static int backtrace_stepped(void **buf, int max)
 {
     unw_context_t uc;
@@ -172,8 +172,11 @@ static unsigned backtrace_plain(uintptr_t *out, unsigned max)
     void *buf[LS_MAX_FRAMES + SHIM_FRAME_SLACK];
     int cancel;
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-    int n = plain_walks < PLAIN_STEPPED ? (plain_walks++, backtrace_stepped(buf, (int)(max + SHIM_FRAME_SLACK)))
-                                        : unw_backtrace(buf, (int)(max + SHIM_FRAME_SLACK));
+    /* The two walks differ only in the frame they start from, inside the shim, which is
+     * stripped below; linked into a test program (nothing stripped) only one is used. */
+    int n = plain_walks < PLAIN_STEPPED && ls_self_end
+                ? (plain_walks++, backtrace_stepped(buf, (int)(max + SHIM_FRAME_SLACK)))
+                : unw_backtrace(buf, (int)(max + SHIM_FRAME_SLACK));
     pthread_setcancelstate(cancel, NULL);
     int first = 0;
     while (first < n && in_self((uintptr_t)buf[first]))
