@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bench_rng.h"
+
 #define RING 4096 /* blocks live at once per thread */
 #define MAX_THREADS 64
 
@@ -21,14 +23,6 @@ typedef struct {
     uint64_t pairs, rng, checksum;
     void *ring[RING];
 } worker_t;
-
-static inline uint64_t next_rand(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 /* One malloc of 16..527 bytes. noinline: the allocation comes from a frame of the program's
  * own (so a frame-pointer build has a chain of its own frames to walk). */

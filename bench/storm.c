@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "bench_rng.h"
 #include <string.h>
 
 #define LIVE 64 /* blocks kept alive at once per thread: frees are not immediate */
@@ -16,14 +18,6 @@ typedef struct {
     uint64_t pairs, rng, checksum;
     void *live[LIVE];
 } worker_t;
-
-static inline uint64_t next_rand(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 /* One allocation at the bottom of a chain `depth` frames deep. noinline and the
  * volatile depth keep the compiler from flattening the chain. */

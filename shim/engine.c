@@ -67,17 +67,24 @@ atomic_int ls_state = LS_UNINIT;
 ls_config_t ls_config;
 __thread int ls_guard __attribute__((tls_model("initial-exec")));
 
-/* Traced bytes. While one thread allocates, every change goes to this shared counter
- * and the peak is exact. With several threads, each keeps its changes in its own block
- * (traced_pending) and adds them here once they pass LS_TRACED_SLACK either way, so
- * threads do not fight over one cache line on every call: the current figure stays
- * exact (pending amounts are summed when read, and when the peak moves), and the peak
- * can read low by at most LS_TRACED_SLACK per thread holding pending bytes — a high that
- * never reaches the shared counter before it is freed again. */
+/* Traced bytes. The first thread to allocate (usually main) owns a counter of its own,
+ * which only it writes (a plain store, no locked instruction), so its changes and the
+ * peak while only it allocates are exact. Every other thread keeps its changes in its own
+ * block (traced_pending) and adds them to the shared counter once they pass
+ * LS_TRACED_SLACK either way, so threads do not fight over one cache line on every call:
+ * the current figure stays exact (pending amounts are summed when read, and when the
+ * peak moves), and the peak can read low by at most LS_TRACED_SLACK per thread holding
+ * pending bytes — a high that never reaches the shared counter before it is freed again.
+ * Sums wrap modulo 2^64: a thread may free more than it allocated. */
 static struct {
-    _Atomic uint64_t current;
+    _Atomic uint64_t current; /* flushed by threads other than the owner */
     _Atomic uint64_t peak;
 } __attribute__((aligned(LS_CACHELINE))) traced;
+
+static struct {
+    ls_thread_t *_Atomic thread; /* NULL until a thread claims it; given up at its exit */
+    _Atomic uint64_t bytes;      /* written by the owner only */
+} __attribute__((aligned(LS_CACHELINE))) owner;
 
 static _Atomic uint64_t epoch_step;   /* latest leakscope_mark step */
 static atomic_int marked;            /* leakscope_mark was called */
@@ -408,32 +415,47 @@ static inline uint32_t current_epoch32(void)
 
 #define LS_TRACED_SLACK (256 * 1024)
 
-static inline void traced_shared_add(int64_t n)
+/* Raise the peak to at least cur (a compare-and-swap loop, only when it moves). */
+static LS_NOINLINE void peak_raise(uint64_t cur)
 {
-    uint64_t cur = atomic_fetch_add_explicit(&traced.current, (uint64_t)n, memory_order_relaxed) + (uint64_t)n;
-    uint64_t peak = atomic_load_explicit(&traced.peak, memory_order_relaxed);
-    /* A new high of the shared counter: count what other threads hold pending too, so
-     * the peak is the real total (a walk of the thread blocks, only when the peak moves). */
-    if (LS_UNLIKELY(n > 0 && cur > peak) && ls_threads_multi())
+    /* A new high: count what other threads hold pending too, so the peak is the real
+     * total (a walk of the thread blocks, only when the peak moves). */
+    if (ls_threads_multi())
         cur += (uint64_t)ls_threads_pending();
-    while (n > 0 && cur > peak &&
-           !atomic_compare_exchange_weak_explicit(&traced.peak, &peak, cur, memory_order_relaxed,
-                                                  memory_order_relaxed))
+    uint64_t peak = atomic_load_explicit(&traced.peak, memory_order_relaxed);
+    while (cur > peak && !atomic_compare_exchange_weak_explicit(&traced.peak, &peak, cur, memory_order_relaxed,
+                                                                 memory_order_relaxed))
         ;
 }
 
-/* The shared counter has an owner: the first thread to allocate (usually main) keeps
- * adding to it directly, so its changes — and the peak while only it allocates, with
- * other threads idle — are exact; other threads keep theirs pending as above. An exiting
- * owner gives the counter up. */
-static ls_thread_t *_Atomic counter_owner __attribute__((aligned(LS_CACHELINE)));
+static inline void traced_shared_add(int64_t n)
+{
+    uint64_t cur = atomic_fetch_add_explicit(&traced.current, (uint64_t)n, memory_order_relaxed) + (uint64_t)n;
+    cur += atomic_load_explicit(&owner.bytes, memory_order_relaxed);
+    if (n > 0 && cur > atomic_load_explicit(&traced.peak, memory_order_relaxed))
+        peak_raise(cur);
+}
+
+static inline void owner_add(int64_t n)
+{
+    uint64_t mine = atomic_load_explicit(&owner.bytes, memory_order_relaxed) + (uint64_t)n;
+    atomic_store_explicit(&owner.bytes, mine, memory_order_relaxed);
+    if (n > 0) {
+        uint64_t cur = mine + atomic_load_explicit(&traced.current, memory_order_relaxed);
+        if (LS_UNLIKELY(cur > atomic_load_explicit(&traced.peak, memory_order_relaxed)))
+            peak_raise(cur);
+    }
+}
 
 static inline void traced_change(ls_thread_t *t, int64_t n)
 {
-    ls_thread_t *owner = atomic_load_explicit(&counter_owner, memory_order_relaxed);
-    if (LS_UNLIKELY(owner == NULL) && t && !t->shared)
-        atomic_compare_exchange_strong(&counter_owner, &owner, t) ? (void)(owner = t) : (void)0;
-    if (LS_LIKELY(t && !t->shared && owner != t && ls_threads_multi())) {
+    ls_thread_t *own = atomic_load_explicit(&owner.thread, memory_order_relaxed);
+    if (LS_LIKELY(own == t && t != NULL))
+        return owner_add(n);
+    if (LS_UNLIKELY(own == NULL) && t && !t->shared &&
+        atomic_compare_exchange_strong(&owner.thread, &own, t))
+        return owner_add(n);
+    if (LS_LIKELY(t && !t->shared && ls_threads_multi())) {
         int64_t p = t->traced_pending + n;
         if (LS_LIKELY(p < LS_TRACED_SLACK && p > -LS_TRACED_SLACK)) {
             __atomic_store_n(&t->traced_pending, p, __ATOMIC_RELAXED);
@@ -447,13 +469,17 @@ static inline void traced_change(ls_thread_t *t, int64_t n)
     traced_shared_add(n);
 }
 
+/* An exiting thread settles its pending bytes; an exiting owner hands its counter over
+ * to the shared one and gives up ownership (its bytes first, so a new owner starts at 0). */
 void ls_engine_thread_exit(ls_thread_t *t)
 {
     int64_t p = __atomic_exchange_n(&t->traced_pending, 0, __ATOMIC_RELAXED);
     if (p)
         traced_shared_add(p);
-    ls_thread_t *expected = t;
-    atomic_compare_exchange_strong(&counter_owner, &expected, NULL);
+    if (atomic_load(&owner.thread) == t) {
+        atomic_fetch_add(&traced.current, atomic_exchange(&owner.bytes, 0));
+        atomic_store(&owner.thread, NULL);
+    }
 }
 
 static LS_NOINLINE void record_untracked(uint64_t size)
@@ -466,28 +492,28 @@ static LS_NOINLINE void record_untracked(uint64_t size)
 
 #define DEFERRED_MAX 64
 static __thread void *deferred[DEFERRED_MAX] __attribute__((tls_model("initial-exec")));
-static __thread unsigned n_deferred __attribute__((tls_model("initial-exec")));
+__thread unsigned ls_deferred_count __attribute__((tls_model("initial-exec")));
 extern void __libc_free(void *);
 
 int ls_engine_defer_free(void *p)
 {
-    if (atomic_load_explicit(&ls_state, memory_order_relaxed) != LS_READY || n_deferred >= DEFERRED_MAX)
+    if (atomic_load_explicit(&ls_state, memory_order_relaxed) != LS_READY || ls_deferred_count >= DEFERRED_MAX)
         return 0;
-    deferred[n_deferred] = p;
+    deferred[ls_deferred_count] = p;
     __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the slot is written before it counts */
-    n_deferred++;
+    ls_deferred_count++;
     return 1;
 }
 
-static LS_NOINLINE void drain_deferred_slow(void)
+void ls_engine_drain_deferred_slow(void)
 {
     /* Signals blocked, so a handler cannot append while the queue shrinks. */
     sigset_t all, old;
     sigfillset(&all);
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    while (n_deferred) {
-        void *p = deferred[--n_deferred];
+    while (ls_deferred_count) {
+        void *p = deferred[--ls_deferred_count];
         ls_record_free(p);
         __libc_free(p);
     }
@@ -495,16 +521,15 @@ static LS_NOINLINE void drain_deferred_slow(void)
     errno = saved;
 }
 
-void ls_engine_drain_deferred(void)
-{
-    if (LS_UNLIKELY(n_deferred))
-        drain_deferred_slow();
-}
-
 void ls_record_alloc(void *p, size_t size, ls_caller_t caller)
 {
     if (LS_UNLIKELY(ls_sample_skip(size))) /* issue 11: not sampled, not traced */
         return;
+    ls_record_sampled(p, size, caller);
+}
+
+void ls_record_sampled(void *p, size_t size, ls_caller_t caller)
+{
     ls_thread_t *t = ls_thread_self();
     if (LS_UNLIKELY(!t))
         return ls_engine_fail("cannot allocate its per-thread table (out of memory)");
@@ -513,8 +538,8 @@ void ls_record_alloc(void *p, size_t size, ls_caller_t caller)
     unsigned n = ls_unwind_capture(frames, ls_config.frames, t->shared ? NULL : &t->stack_cache,
                                    caller, &memo);
     LS_ASSERT(n >= 1 && n <= ls_config.frames);
-    ls_site_t *site = memo ? *memo : NULL;
-    LS_ASSERT(!site || (site->nframes == n && memcmp(site->frames, frames, n * sizeof *frames) == 0));
+    ls_site_t *site = memo ? *memo : NULL; /* a trace recognised: frames left unwritten */
+    LS_ASSERT(!site || site->nframes == n);
     if (!site) {
         site = ls_site_intern(t, frames, n);
         if (LS_UNLIKELY(!site))
@@ -576,7 +601,7 @@ void ls_record_release(const ls_ptr_entry_t *old)
 
 void ls_engine_traced(uint64_t *current, uint64_t *peak)
 {
-    *current = atomic_load(&traced.current) + (uint64_t)ls_threads_pending();
+    *current = atomic_load(&traced.current) + atomic_load(&owner.bytes) + (uint64_t)ls_threads_pending();
     *peak = atomic_load(&traced.peak);
     while (*peak < *current && /* a peak seen by summing pending bytes counts too */
            !atomic_compare_exchange_weak(&traced.peak, peak, *current))
@@ -638,7 +663,7 @@ static void on_fork_child(void)
 {
     /* Only this thread exists in the child, and it holds every lock: release them. */
     own_pid = raw_getpid();
-    ls_ptr_unlock_all();
+    ls_ptr_reset_after_fork();
     ls_sites_unlock_all();
     ls_modules_unlock();
     ls_snapshot_unlock();

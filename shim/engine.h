@@ -46,6 +46,9 @@ LS_HIDDEN void ls_config_from_env(ls_config_t *cfg, char *const *envp);
 /* Record a successful allocation of `size` requested bytes at p, charged to the
  * caller's trace (`caller`: see LS_CALLER). Call with ls_guard set. */
 LS_HIDDEN void ls_record_alloc(void *p, size_t size, ls_caller_t caller);
+/* The same, for an allocation the sampler already chose (the hooks ask ls_sample_skip
+ * themselves, so an untraced allocation costs them no call and no errno save). */
+LS_HIDDEN void ls_record_sampled(void *p, size_t size, ls_caller_t caller);
 /* Forget p before the real free. Returns 1 when p was tracked. Call with ls_guard set. */
 LS_HIDDEN int ls_record_free(void *p);
 /* realloc: take p's entry out before the real call (returns 1 when tracked); after a
@@ -62,8 +65,14 @@ LS_HIDDEN void ls_record_release(const ls_ptr_entry_t *old);
  * the address is next allocated). Async-signal-safe. */
 LS_HIDDEN int ls_engine_defer_free(void *p);
 /* Record and free what was queued on this thread. Call with ls_guard set, just before
- * lowering it; cheap when nothing is queued. */
-LS_HIDDEN void ls_engine_drain_deferred(void);
+ * lowering it; one TLS load when nothing is queued. */
+LS_HIDDEN extern __thread unsigned ls_deferred_count __attribute__((tls_model("initial-exec")));
+LS_HIDDEN void ls_engine_drain_deferred_slow(void);
+static inline void ls_engine_drain_deferred(void)
+{
+    if (LS_UNLIKELY(ls_deferred_count))
+        ls_engine_drain_deferred_slow();
+}
 
 /* Write a snapshot labelled `label` now. Returns 0 or -1 (the reason is logged once). */
 LS_HIDDEN int ls_snapshot_take(const char *label);

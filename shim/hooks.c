@@ -21,6 +21,7 @@
 
 #include "engine.h"
 #include "modules.h"
+#include "sample.h"
 #include "writer.h"
 
 extern void *__libc_malloc(size_t);
@@ -75,12 +76,27 @@ static inline void leave(void)
     ls_guard = 0;
 }
 
-/* Record p (non-NULL) without disturbing errno. */
+/* errno's address on this thread, constant for the thread's life: saving and restoring
+ * errno around tracking work is then a load and a store, not two calls into libc. */
+static __thread int *errno_at __attribute__((tls_model("initial-exec")));
+
+static inline int *errno_here(void)
+{
+    int *e = errno_at;
+    if (LS_UNLIKELY(!e))
+        errno_at = e = &errno;
+    return e;
+}
+
+/* Record p (non-NULL) without disturbing errno. With sampling on, an allocation the
+ * sampler passes over costs a thread-local subtraction and nothing else. */
 static inline void track(void *p, size_t size, ls_caller_t caller)
 {
-    int saved = errno;
-    ls_record_alloc(p, size, caller);
-    errno = saved;
+    if (LS_UNLIKELY(ls_sample_skip(size)))
+        return;
+    int *err = errno_here(), saved = *err;
+    ls_record_sampled(p, size, caller);
+    *err = saved;
 }
 
 LS_EXPORT void *malloc(size_t size)
@@ -105,9 +121,17 @@ LS_EXPORT void free(void *p)
             __libc_free(p);
         return;
     }
-    int saved = errno;
+    if (LS_UNLIKELY(ls_sample_miss(p))) { /* sampling: a block never traced */
+        __libc_free(p);
+        leave();
+        return;
+    }
+    /* glibc's free reads the block's chunk header right after the table lookup: start
+     * that cache miss now, so that it overlaps the lookup's own. */
+    __builtin_prefetch((const char *)p - 16, 1);
+    int *err = errno_here(), saved = *err;
     ls_record_free(p); /* before the real free: the address may be reused at once */
-    errno = saved;
+    *err = saved;
     __libc_free(p);
     leave();
 }
@@ -129,11 +153,11 @@ LS_EXPORT void *realloc(void *p, size_t size)
                      * settled when its address is next allocated (ls_record_alloc) */
         return __libc_realloc(p, size);
     ls_ptr_entry_t old;
-    int saved = errno;
+    int *err = errno_here(), saved = *err;
     int tracked = p ? ls_record_take(p, &old) : 0;
-    errno = saved;
+    *err = saved;
     void *q = __libc_realloc(p, size);
-    saved = errno;
+    saved = *err;
     if (q) {
         if (tracked)
             ls_record_release(&old);
@@ -144,7 +168,7 @@ LS_EXPORT void *realloc(void *p, size_t size)
     } else if (tracked) {
         ls_record_restore(&old); /* failed: p is untouched */
     }
-    errno = saved;
+    *err = saved;
     leave();
     return q;
 }

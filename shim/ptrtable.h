@@ -1,7 +1,8 @@
 /*
  * ptrtable.h — the table of live allocations: pointer -> (requested size, site id,
- * birth epoch). Sharded by pointer hash so threads rarely meet on a lock; each shard
- * is an open-addressing table with linear probing and backward-shift deletion.
+ * birth epoch). Sharded by address region, so each thread mostly meets the shards of its
+ * own malloc arena; each shard is an open-addressing table of 16-byte entries with
+ * linear probing and backward-shift deletion (ptrtable.c says how entries are packed).
  */
 #ifndef LS_PTRTABLE_H
 #define LS_PTRTABLE_H
@@ -41,9 +42,14 @@ LS_HIDDEN void ls_ptr_foreach_locked(void (*fn)(const ls_ptr_entry_t *e, void *c
 
 /* Number of live entries. */
 LS_HIDDEN uint64_t ls_ptr_count(void);
+/* Bytes the table's slots take (for the cost figures: bytes per live entry). */
+LS_HIDDEN uint64_t ls_ptr_table_bytes(void);
 
-/* fork(): take every shard lock before, release in the parent, reset in the child. */
+/* fork() and the scan: take every lock of the table (shards in index order), release them. */
 LS_HIDDEN void ls_ptr_lock_all(void);
 LS_HIDDEN void ls_ptr_unlock_all(void);
+/* In a forked child, instead of ls_ptr_unlock_all: release every lock and forget which
+ * threads the shard locks were biased to (only the forking thread is left). */
+LS_HIDDEN void ls_ptr_reset_after_fork(void);
 
 #endif /* LS_PTRTABLE_H */

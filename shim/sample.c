@@ -19,7 +19,7 @@
 
 _Atomic uint64_t ls_sample_rate;
 atomic_int ls_sample_armed;
-_Atomic uint32_t *ls_sample_filter;
+_Atomic uint8_t *ls_sample_filter;
 __thread int64_t ls_sample_left __attribute__((tls_model("initial-exec")));
 
 static __thread uint64_t rng __attribute__((tls_model("initial-exec")));
@@ -140,11 +140,21 @@ static est_t *est_of(uint32_t site)
     return &chunk[site % EST_CHUNK];
 }
 
+/* Add one to a filter counter unless saturated (a compare-and-swap: a byte must never
+ * wrap to 0, which would hide a tracked block from its free). */
+static void filter_up(uintptr_t p)
+{
+    _Atomic uint8_t *slot = &ls_sample_filter[ls_sample_slot(p)];
+    uint8_t v = atomic_load_explicit(slot, memory_order_relaxed);
+    while (v != LS_SAMPLE_FILTER_MAX &&
+           !atomic_compare_exchange_weak_explicit(slot, &v, (uint8_t)(v + 1), memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+}
+
 void ls_sample_note_alloc(uintptr_t p, uint32_t site, uint64_t size)
 {
-    _Atomic uint32_t *slot = &ls_sample_filter[ls_sample_slot(p)];
-    if (atomic_load_explicit(slot, memory_order_relaxed) != UINT32_MAX) /* saturated: stays */
-        atomic_fetch_add_explicit(slot, 1, memory_order_relaxed);
+    filter_up(p);
     est_t *e = est_of(site);
     if (!e)
         return;
@@ -155,10 +165,11 @@ void ls_sample_note_alloc(uintptr_t p, uint32_t site, uint64_t size)
 
 void ls_sample_note_free(uintptr_t p, uint32_t site, uint64_t size)
 {
-    _Atomic uint32_t *slot = &ls_sample_filter[ls_sample_slot(p)];
-    uint32_t v = atomic_load_explicit(slot, memory_order_relaxed);
-    while (v != 0 && v != UINT32_MAX &&
-           !atomic_compare_exchange_weak_explicit(slot, &v, v - 1, memory_order_relaxed, memory_order_relaxed))
+    _Atomic uint8_t *slot = &ls_sample_filter[ls_sample_slot(p)];
+    uint8_t v = atomic_load_explicit(slot, memory_order_relaxed);
+    while (v != 0 && v != LS_SAMPLE_FILTER_MAX &&
+           !atomic_compare_exchange_weak_explicit(slot, &v, (uint8_t)(v - 1), memory_order_relaxed,
+                                                  memory_order_relaxed))
         ;
     est_t *e = thinning ? NULL : est_of(site);
     if (!e)
@@ -196,9 +207,7 @@ int ls_sample_changed(void)
 static void filter_add_entry(const ls_ptr_entry_t *e, void *ctx)
 {
     (void)ctx;
-    _Atomic uint32_t *slot = &ls_sample_filter[ls_sample_slot(e->ptr)];
-    if (atomic_load_explicit(slot, memory_order_relaxed) != UINT32_MAX)
-        atomic_fetch_add_explicit(slot, 1, memory_order_relaxed);
+    filter_up(e->ptr);
 }
 
 /* Arm the filter (once). Blocks already in the table are added to it after `armed` is
@@ -208,7 +217,7 @@ static int arm(void)
 {
     if (atomic_load(&ls_sample_armed))
         return 0;
-    size_t sz = sizeof(uint32_t) << LS_SAMPLE_FILTER_BITS;
+    size_t sz = sizeof(uint8_t) << LS_SAMPLE_FILTER_BITS;
     ls_sample_filter = ls_pages_alloc(sz);
     if (!ls_sample_filter)
         return -1;

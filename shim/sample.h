@@ -10,10 +10,12 @@
  * and 1/p(S) blocks per sample are unbiased (Horvitz-Thompson) estimates, scaled per
  * sample and then summed.
  *
- * The filter: a counting filter of 2^20 counters indexed by a hash of the address. Every
- * block in the pointer table while the filter is armed has added one to its counter, so a
- * free whose counter is 0 cannot be of a tracked block and returns without a lookup (one
- * load of a line that is usually cached). Once armed (the first time sampling is turned
+ * The filter: a counting filter of 2^16 one-byte counters (64 KiB, so it stays in the
+ * core's cache) indexed by a hash of the address. Every block in the pointer table while
+ * the filter is armed has added one to its counter (saturating at 255: a saturated counter
+ * stays, costing only lookups), so a free whose counter is 0 cannot be of a tracked block
+ * and returns without a lookup. Sampled blocks are few (live bytes / rate), so most
+ * counters are 0. Once armed (the first time sampling is turned
  * on) it stays armed for the life of the process, so switching back to exact tracking
  * stays correct. Everything here is lock-free and allocation-free on the record path.
  */
@@ -32,8 +34,9 @@ LS_HIDDEN extern atomic_int ls_sample_armed;
 /* Bytes left before this thread's next sample (<= 0: draw first). */
 LS_HIDDEN extern __thread int64_t ls_sample_left __attribute__((tls_model("initial-exec")));
 
-#define LS_SAMPLE_FILTER_BITS 20
-LS_HIDDEN extern _Atomic uint32_t *ls_sample_filter;
+#define LS_SAMPLE_FILTER_BITS 16
+#define LS_SAMPLE_FILTER_MAX 255 /* a counter this high is saturated: never decremented */
+LS_HIDDEN extern _Atomic uint8_t *ls_sample_filter;
 
 /* The countdown crossed zero (or was never drawn): decide for this allocation of `size`
  * bytes and draw the next countdown. Returns 1 when the allocation is sampled. */

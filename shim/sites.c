@@ -39,7 +39,7 @@ static ls_spinlock_t threads_lock;
 static ls_thread_t *threads_all, *threads_free;
 static ls_thread_t shared_block_storage;
 static pthread_key_t thread_key;
-static __thread ls_thread_t *tls_block __attribute__((tls_model("initial-exec")));
+__thread ls_thread_t *ls_thread_block __attribute__((tls_model("initial-exec")));
 static __thread int tls_exited __attribute__((tls_model("initial-exec")));
 static atomic_int blocks_in_use;
 
@@ -62,7 +62,7 @@ static void thread_exit(void *arg)
     ls_thread_t *t = arg;
     ls_guard++; /* the threads lock is taken below: see api.c */
     ls_engine_thread_exit(t);
-    tls_block = NULL;
+    ls_thread_block = NULL;
     tls_exited = 1;
     ls_spin_lock(&threads_lock);
     LS_ASSERT(atomic_load_explicit(&blocks_in_use, memory_order_relaxed) > 0);
@@ -74,7 +74,7 @@ static void thread_exit(void *arg)
     ls_guard--;
 }
 
-static LS_NOINLINE ls_thread_t *thread_attach(void)
+LS_NOINLINE ls_thread_t *ls_thread_attach(void)
 {
     if (tls_exited) /* past our TLS destructor: share one atomically-updated block */
         return &shared_block_storage;
@@ -96,15 +96,9 @@ static LS_NOINLINE ls_thread_t *thread_attach(void)
     /* A recycled block keeps its counters and its site cache (those sites stay valid),
      * but not the stack cache: it describes the previous owner's stack. */
     ls_unwind_cache_reset(t->stack_cache);
-    tls_block = t;
+    ls_thread_block = t;
     pthread_setspecific(thread_key, t); /* key < PTHREAD_KEY_2NDLEVEL_SIZE: no malloc */
     return t;
-}
-
-ls_thread_t *ls_thread_self(void)
-{
-    ls_thread_t *t = tls_block;
-    return LS_LIKELY(t != NULL) ? t : thread_attach();
 }
 
 static inline uint64_t hash_frames(const uintptr_t *frames, unsigned n)
@@ -184,7 +178,7 @@ ls_site_t *ls_site_intern(ls_thread_t *t, const uintptr_t *frames, unsigned n)
     return s;
 }
 
-static LS_NOINLINE ls_site_counters_t *counters_chunk_slow(ls_thread_t *t, uint32_t chunk)
+ls_site_counters_t *ls_counters_chunk_slow(ls_thread_t *t, uint32_t chunk)
 {
     ls_site_counters_t *c = ls_pages_alloc(LS_COUNTER_CHUNK * sizeof *c);
     if (!c) {
@@ -198,42 +192,6 @@ static LS_NOINLINE ls_site_counters_t *counters_chunk_slow(ls_thread_t *t, uint3
         c = expected;
     }
     return c;
-}
-
-static inline ls_site_counters_t *counters_of(ls_thread_t *t, uint32_t site)
-{
-    ls_site_counters_t *c = __atomic_load_n(&t->chunks[site / LS_COUNTER_CHUNK], __ATOMIC_ACQUIRE);
-    if (LS_UNLIKELY(!c) && !(c = counters_chunk_slow(t, site / LS_COUNTER_CHUNK)))
-        return NULL;
-    return &c[site % LS_COUNTER_CHUNK];
-}
-
-/* Owner-only increment: a relaxed load and store (no locked instruction); the shared
- * block of exiting threads needs a real atomic add. */
-#define BUMP(t, field, v)                                                                          \
-    do {                                                                                           \
-        if (LS_LIKELY(!(t)->shared))                                                               \
-            __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED);                           \
-        else                                                                                       \
-            __atomic_fetch_add(&(field), (v), __ATOMIC_RELAXED);                                   \
-    } while (0)
-
-void ls_count_alloc(ls_thread_t *t, uint32_t site, uint64_t bytes)
-{
-    LS_ASSERT(site < ls_sites_count());
-    ls_site_counters_t *c = counters_of(t, site);
-    if (LS_LIKELY(c != NULL)) {
-        BUMP(t, c->alloc_count, 1);
-        BUMP(t, c->alloc_bytes, bytes);
-    }
-}
-
-void ls_count_free(ls_thread_t *t, uint32_t site)
-{
-    LS_ASSERT(site < ls_sites_count());
-    ls_site_counters_t *c = counters_of(t, site);
-    if (LS_LIKELY(c != NULL))
-        BUMP(t, c->free_count, 1);
 }
 
 uint32_t ls_sites_count(void)

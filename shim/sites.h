@@ -48,19 +48,61 @@ struct ls_thread {
 LS_HIDDEN int ls_sites_init(void);
 
 /* The calling thread's block (made or recycled on first use); NULL if out of memory. */
-LS_HIDDEN ls_thread_t *ls_thread_self(void);
+LS_HIDDEN extern __thread ls_thread_t *ls_thread_block __attribute__((tls_model("initial-exec")));
+LS_HIDDEN ls_thread_t *ls_thread_attach(void);
+static inline ls_thread_t *ls_thread_self(void)
+{
+    ls_thread_t *t = ls_thread_block;
+    return LS_LIKELY(t != NULL) ? t : ls_thread_attach();
+}
 
 /* The site for this trace, created on first sight. NULL when the table cannot grow. */
 LS_HIDDEN ls_site_t *ls_site_intern(ls_thread_t *t, const uintptr_t *frames, unsigned n);
 
 /* Add to a site's counters from thread t (never NULL-returning: when the chunk for a
- * new id cannot be mapped, the counts are dropped and ls_sites_degraded() turns true). */
-LS_HIDDEN void ls_count_alloc(ls_thread_t *t, uint32_t site, uint64_t bytes);
-LS_HIDDEN void ls_count_free(ls_thread_t *t, uint32_t site);
-
-/* Number of sites, the site with id `id` (NULL beyond), and its counters summed over
- * all threads (a snapshot's call totals are the sums of these). */
+ * new id cannot be mapped, the counts are dropped and ls_sites_degraded() turns true).
+ * Inline: they are on every hook's path. */
+LS_HIDDEN ls_site_counters_t *ls_counters_chunk_slow(ls_thread_t *t, uint32_t chunk);
 LS_HIDDEN uint32_t ls_sites_count(void);
+
+static inline ls_site_counters_t *ls_counters_of(ls_thread_t *t, uint32_t site)
+{
+    ls_site_counters_t *c = __atomic_load_n(&t->chunks[site / LS_COUNTER_CHUNK], __ATOMIC_ACQUIRE);
+    if (LS_UNLIKELY(!c) && !(c = ls_counters_chunk_slow(t, site / LS_COUNTER_CHUNK)))
+        return NULL;
+    return &c[site % LS_COUNTER_CHUNK];
+}
+
+/* Owner-only increment: a relaxed load and store (no locked instruction); the shared
+ * block of exiting threads needs a real atomic add. */
+static inline void ls_counter_bump(const ls_thread_t *t, uint64_t *field, uint64_t v)
+{
+    if (LS_LIKELY(!t->shared))
+        __atomic_store_n(field, *field + v, __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_add(field, v, __ATOMIC_RELAXED);
+}
+
+static inline void ls_count_alloc(ls_thread_t *t, uint32_t site, uint64_t bytes)
+{
+    LS_ASSERT(site < ls_sites_count());
+    ls_site_counters_t *c = ls_counters_of(t, site);
+    if (LS_LIKELY(c != NULL)) {
+        ls_counter_bump(t, &c->alloc_count, 1);
+        ls_counter_bump(t, &c->alloc_bytes, bytes);
+    }
+}
+
+static inline void ls_count_free(ls_thread_t *t, uint32_t site)
+{
+    LS_ASSERT(site < ls_sites_count());
+    ls_site_counters_t *c = ls_counters_of(t, site);
+    if (LS_LIKELY(c != NULL))
+        ls_counter_bump(t, &c->free_count, 1);
+}
+
+/* Number of sites (above), the site with id `id` (NULL beyond), and its counters summed
+ * over all threads (a snapshot's call totals are the sums of these). */
 LS_HIDDEN ls_site_t *ls_site_by_id(uint32_t id);
 LS_HIDDEN void ls_site_totals(uint32_t id, ls_site_counters_t *sum);
 LS_HIDDEN int ls_sites_degraded(void);

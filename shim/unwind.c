@@ -3,15 +3,20 @@
  * it fixed (context capture, cursor set-up), whatever the depth; on an allocation storm
  * that is a third of the shim's cost. So each thread keeps a small cache of stacks it
  * has fully unwound before, keyed by the hook's caller (return address, stack pointer),
- * holding every frame's return address and the stack slot it was read from. A hit is
- * verified by re-reading those slots: with the same innermost frame at the same stack
- * pointer and the same return address in every slot, the unwinder would walk the same
- * frames, as long as each frame's CFA is a function of its IP and SP — true of frames
- * without a frame pointer; a walk through a frame-pointer or stack-realigning frame
- * (which may vary in size) is not cached (backtrace_fill). The cache is used only where
- * reading the slots is certainly safe: the caller's SP and all slots lie inside this
- * thread's own stack (not an alternate signal stack or a coroutine stack), and no frame
- * on the way was a signal frame.
+ * holding the stack slots each frame's return address was read from. A hit is verified
+ * by re-reading those slots: with the same innermost frame at the same stack pointer and
+ * the same return address in every slot, the unwinder would walk the same frames, as
+ * long as each frame's CFA is a function of its IP and SP — true of frames without a
+ * frame pointer. A standard frame-pointer frame (CFA = RBP + 16: every function of a
+ * program built with -fno-omit-frame-pointer) may vary in size (alloca, a variable-length
+ * array), so its RBP value is checked too, in the slot where its callee saved it: with
+ * the same RBP its CFA is the same. A program built with frame pointers is thus as cheap
+ * to trace as one without; a walk through any other frame that addresses its stack from
+ * RBP (stack realignment) is not cached (check_frame). The traces are always libunwind's,
+ * so a site never depends on whether its trace came from the cache. The cache is used
+ * only where reading the slots is certainly safe: the caller's SP and all slots lie
+ * inside this thread's own stack (not an alternate signal stack or a coroutine stack),
+ * and no frame on the way was a signal frame.
  */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -28,30 +33,38 @@ uintptr_t ls_self_start, ls_self_end;
 /* Frames the shim adds above the first program frame: hook, tracking function,
  * capture. Extra slack is asked of libunwind so that `max` program frames remain. */
 #define SHIM_FRAME_SLACK 6
-#define CACHE_SETS 32 /* power of two */
+#define CACHE_SETS 32 /* sets at first; a power of two */
+#define CACHE_MAX_SETS 1024 /* a thread that keeps evicting grows its cache up to this */
 #define CACHE_WAYS 4  /* associativity: a few hot callers never evict each other */
-#define CACHE_FRAMES 32 /* traces longer than this are never cached */
+#define CACHE_CHECKS 24 /* stack slots re-read to verify a hit; longer walks are not cached */
+#define FILL_AFTER 8    /* misses of one key that make it worth an entry */
 
+/* An entry: the key, the engine's memo, and the checks — stack slots (as 8-byte word
+ * offsets from the hook's frame, caller SP - 16) and the values they held when the entry
+ * was filled: return-address slots, and where frame-pointer frames' RBP values are saved. */
 typedef struct {
     uintptr_t ip, sp; /* the key: caller of the hook */
     void *memo;       /* the engine's site for this trace */
-    uint32_t n;
-    uintptr_t ips[CACHE_FRAMES];
-    uintptr_t slots[CACHE_FRAMES]; /* where ips[k] (k >= 1) was found on the stack */
+    uint16_t n;       /* frames in the trace */
+    uint16_t nchecks;
+    uint16_t at[CACHE_CHECKS];
+    uintptr_t value[CACHE_CHECKS];
 } entry_t;
 
 typedef struct {
-    uintptr_t miss_ip, miss_sp; /* last key that missed in this set: filled on its second miss */
-    unsigned victim;            /* round-robin replacement */
-    int credit;                 /* fills allowed: earned by hits, so a caller whose outer
-                                 * frames keep changing falls back to plain unwinding */
+    uintptr_t miss_ip[2], miss_sp[2]; /* the last keys that missed here without a fill */
+    unsigned victim;                  /* round-robin replacement of ways */
+    uint16_t misses[2];               /* how many times each missed */
+    unsigned miss_next;               /* round-robin replacement of miss keys */
     entry_t way[CACHE_WAYS];
 } set_t;
 
 struct ls_stack_cache {
     int bounds_known; /* 0 not yet, 1 known, -1 cannot be known */
     uintptr_t lo, hi; /* this thread's stack */
-    set_t set[CACHE_SETS];
+    uint32_t set_mask; /* sets - 1 */
+    uint32_t fills;    /* since the cache last grew */
+    set_t *sets;
 };
 
 static inline int in_self(uintptr_t a)
@@ -87,13 +100,68 @@ void ls_unwind_init(void)
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&ls_unwind_capture);
 }
 
+static void sets_clear(set_t *sets, uint32_t n)
+{
+    memset(sets, 0, n * sizeof *sets);
+}
+
 void ls_unwind_cache_reset(ls_stack_cache_t *c)
 {
     if (!c)
         return;
-    memset(c, 0, sizeof *c);
-    for (unsigned i = 0; i < CACHE_SETS; i++)
-        c->set[i].credit = 8;
+    c->bounds_known = 0;
+    c->lo = c->hi = 0;
+    c->fills = 0;
+    if (c->sets)
+        sets_clear(c->sets, c->set_mask + 1);
+}
+
+/* A thread whose hot stacks do not fit (an interpreter allocates from hundreds of C
+ * stacks) doubles its sets once it has filled twice as many entries as they hold; the
+ * entries are dropped (their sites are found again on the next fill). Stays as it is
+ * when the kernel refuses memory. */
+static LS_NOINLINE void cache_grow(ls_stack_cache_t *c)
+{
+    uint32_t n = (c->set_mask + 1) * 2;
+    set_t *fresh = ls_pages_alloc(n * sizeof *fresh);
+    c->fills = 0;
+    if (!fresh)
+        return;
+    set_t *old = c->sets; /* fresh pages are zero: empty sets */
+    uint32_t old_n = c->set_mask + 1;
+    c->sets = fresh;
+    c->set_mask = n - 1;
+    ls_pages_free(old, old_n * sizeof *old);
+}
+
+static inline set_t *set_of(const ls_stack_cache_t *c, uintptr_t ip, uintptr_t sp)
+{
+    uint64_t h = (ip ^ (sp * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
+    return &c->sets[(h >> 40) & c->set_mask];
+}
+
+/* unw_backtrace is libunwind's fast path: it keeps a per-thread cache of frame
+ * descriptions, but that cache is 256 KiB, set up at a thread's first call. A thread's
+ * first PLAIN_STEPPED unwinds walk step by step instead (no such cache, slower), so the
+ * many threads of a pool that allocate a few times each cost a few KiB, not 300. */
+#define PLAIN_STEPPED 64
+static __thread unsigned plain_walks __attribute__((tls_model("initial-exec")));
+
+/* Walk with unw_step from here. */
+static int backtrace_stepped(void **buf, int max)
+{
+    unw_context_t uc;
+    unw_cursor_t cur;
+    if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
+        return 0;
+    int n = 0;
+    do {
+        unw_word_t ip;
+        if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0)
+            break;
+        buf[n++] = (void *)ip;
+    } while (n < max && unw_step(&cur) > 0);
+    return n;
 }
 
 /* libunwind checks memory with read() and write() on a pipe, and read() is a
@@ -104,7 +172,11 @@ static unsigned backtrace_plain(uintptr_t *out, unsigned max)
     void *buf[LS_MAX_FRAMES + SHIM_FRAME_SLACK];
     int cancel;
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-    int n = unw_backtrace(buf, (int)(max + SHIM_FRAME_SLACK));
+    /* The two walks differ only in the frame they start from, inside the shim, which is
+     * stripped below; linked into a test program (nothing stripped) only one is used. */
+    int n = plain_walks < PLAIN_STEPPED && ls_self_end
+                ? (plain_walks++, backtrace_stepped(buf, (int)(max + SHIM_FRAME_SLACK)))
+                : unw_backtrace(buf, (int)(max + SHIM_FRAME_SLACK));
     pthread_setcancelstate(cancel, NULL);
     int first = 0;
     while (first < n && in_self((uintptr_t)buf[first]))
@@ -117,21 +189,81 @@ static unsigned backtrace_plain(uintptr_t *out, unsigned max)
     return kept;
 }
 
-/* Unwind step by step, recording where each return address was read, and fill *e when
- * the walk is cacheable. Returns the number of frames stored in out. */
+/* Filling an entry: the checks that make a later hit certain. */
+typedef struct {
+    entry_t *e;
+    uintptr_t lo, hi; /* where checked slots may lie: the hook's frame up to the stack top */
+    int cacheable;
+} fill_t;
+
+static void add_check(fill_t *f, uintptr_t addr, uintptr_t value)
+{
+    uintptr_t word = (addr - f->lo) / 8;
+    if (addr < f->lo || addr + 8 > f->hi || (addr & 7) || word > UINT16_MAX ||
+        f->e->nchecks >= CACHE_CHECKS) {
+        f->cacheable = 0;
+        return;
+    }
+    f->e->at[f->e->nchecks] = (uint16_t)word;
+    f->e->value[f->e->nchecks++] = value;
+}
+
+/* What the walk knows of the frame before the current one. */
+typedef struct {
+    uintptr_t sp, rbp, rbp_saved_at; /* rbp_saved_at: 0 when not in memory */
+    uintptr_t below_rbp;             /* the word at RBP - 8, when inside the frame */
+} prev_frame_t;
+
+/* The frame `prev` has just been stepped over; its CFA is `cfa` (the next frame's SP).
+ * A frame without a frame pointer has a size fixed by its IP, so the checks so far pin
+ * its CFA. A frame whose RBP points into the frame itself keeps a frame pointer or
+ * realigns its stack: it may vary in size (alloca, a variable-length array, alignment).
+ * A standard frame-pointer frame (CFA = RBP + 16) is pinned by its RBP value, checked
+ * where its callee saved it. GCC's stack-realigning frames (DRAP) set RBP up the same
+ * way, but their CFA lies a variable distance above RBP + 16 and is kept at RBP - 8
+ * (their CFI reads it from there): a frame whose word at RBP - 8 equals its CFA may be
+ * one that happened to need no padding this time, and is never cached, like any other
+ * frame that addresses its stack from RBP. (A frame that merely uses RBP as a pointer
+ * into its own stack is excluded too: only speed is lost.) */
+static void check_frame(fill_t *f, const prev_frame_t *prev, uintptr_t cfa)
+{
+    if (!(prev->rbp >= prev->sp && prev->rbp < cfa))
+        return;
+    if (prev->rbp + 16 == cfa && prev->below_rbp != cfa && prev->rbp_saved_at)
+        add_check(f, prev->rbp_saved_at, prev->rbp);
+    else
+        f->cacheable = 0;
+}
+
+static void note_frame(unw_cursor_t *cur, prev_frame_t *prev, uintptr_t sp, uintptr_t f_hi)
+{
+    unw_word_t rbp = 0;
+    unw_save_loc_t loc;
+    prev->sp = sp;
+    prev->rbp = unw_get_reg(cur, UNW_X86_64_RBP, &rbp) == 0 ? rbp : 0;
+    prev->rbp_saved_at =
+        unw_get_save_loc(cur, UNW_X86_64_RBP, &loc) == 0 && loc.type == UNW_SLT_MEMORY ? loc.u.addr : 0;
+    /* Read only inside the frame: [sp, rbp) lies on this thread's checked stack. */
+    prev->below_rbp = prev->rbp >= sp + 8 && prev->rbp < f_hi ? *(const uintptr_t *)(prev->rbp - 8) : 0;
+}
+
+/* Unwind step by step, recording the checks of *e, and fill *e when the walk is
+ * cacheable (e->ip stays 0 otherwise). Returns the number of frames stored in out. */
 static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stack_cache_t *c,
                                            entry_t *e, ls_caller_t caller)
 {
     unw_context_t uc;
     unw_cursor_t cur;
-    uintptr_t slots[CACHE_FRAMES];
     if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
         return backtrace_plain(out, max);
     int cancel; /* see backtrace_plain */
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+    /* The hook saved the caller's RBP just below the caller's SP: checks may start there. */
+    fill_t f = {e, caller.sp - 16, c->hi, 1};
+    prev_frame_t prev = {0, 0, 0, 0};
     unsigned n = 0;
-    int cacheable = 1, started = 0;
-    unw_word_t prev_rbp = 0, prev_sp = 0;
+    int started = 0;
+    e->nchecks = 0;
     do {
         unw_word_t ip, sp;
         if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || unw_get_reg(&cur, UNW_REG_SP, &sp) != 0)
@@ -141,39 +273,26 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
                 continue;
             started = 1;
             if (ip != caller.ip || sp != caller.sp)
-                cacheable = 0; /* the walk does not start where the key says */
+                f.cacheable = 0; /* the walk does not start where the key says */
         }
         if (unw_is_signal_frame(&cur) > 0)
-            cacheable = 0;
-        if (n > 0 && (sp - 8 < caller.sp || sp - 8 >= c->hi || (sp & 7)))
-            cacheable = 0;
-        /* A frame whose RBP points into the frame itself keeps a frame pointer (RBP =
-         * CFA - 16) or realigns its stack (DRAP): it may vary in size (alloca, a
-         * variable-length array, alignment), so where its caller's return address sits
-         * depends on more than IP and SP, and a stale copy of an old return address could
-         * pass the check. Walks through such frames are never cached. (A frame that merely
-         * uses RBP as a pointer into its own stack is excluded too: only speed is lost.) */
-        if (n > 0 && prev_rbp >= prev_sp && prev_rbp < sp)
-            cacheable = 0;
-        unw_word_t rbp = 0;
-        prev_rbp = unw_get_reg(&cur, UNW_X86_64_RBP, &rbp) == 0 ? rbp : 0;
-        prev_sp = sp;
-        if (n < CACHE_FRAMES)
-            slots[n] = sp - 8;
+            f.cacheable = 0;
+        if (n > 0) {
+            add_check(&f, sp - 8, ip); /* where this frame's return address was read */
+            check_frame(&f, &prev, sp);
+        }
+        if (f.cacheable)
+            note_frame(&cur, &prev, sp, f.hi);
         out[n++] = ip;
     } while (n < max && unw_step(&cur) > 0);
     pthread_setcancelstate(cancel, NULL);
-    if (n == 0) {
+    if (n == 0)
         out[n++] = 0;
-        cacheable = 0;
-    }
-    if (cacheable && n <= CACHE_FRAMES) {
+    if (f.cacheable && out[0] != 0) {
         e->memo = NULL;
-        e->ip = caller.ip;
+        e->n = (uint16_t)n;
         e->sp = caller.sp;
-        e->n = n;
-        memcpy(e->ips, out, n * sizeof *out);
-        memcpy(e->slots, slots, n * sizeof *slots);
+        e->ip = caller.ip; /* last: the entry is valid from here on */
     }
     return n;
 }
@@ -209,55 +328,109 @@ static LS_NOINLINE int learn_bounds(ls_stack_cache_t *c, uintptr_t sp)
     return 1;
 }
 
+/* A hit: every checked slot still holds what it held when the entry was filled. */
+static inline int entry_holds(const entry_t *e)
+{
+    const volatile uintptr_t *frame = (const volatile uintptr_t *)(e->sp - 16);
+    for (uint32_t k = 0; k < e->nchecks; k++)
+        if (frame[e->at[k]] != e->value[k])
+            return 0;
+    return 1;
+}
+
+/* This key has missed FILL_AFTER times in this set since its last fill: it is hot enough
+ * to be worth an entry. Two keys are followed per set. */
+static inline int missed_enough(set_t *set, ls_caller_t caller)
+{
+    for (unsigned k = 0; k < 2; k++)
+        if (set->miss_ip[k] == caller.ip && set->miss_sp[k] == caller.sp) {
+            if (++set->misses[k] < FILL_AFTER)
+                return 0;
+            set->miss_ip[k] = 0;
+            return 1;
+        }
+    unsigned k = set->miss_next++ & 1;
+    set->miss_ip[k] = caller.ip;
+    set->miss_sp[k] = caller.sp;
+    set->misses[k] = 1;
+    return 0;
+}
+
+/* No entry for this key held. A fill unwinds step by step (libunwind's slow path, tens of
+ * microseconds at a stack's first sight), a plain unwind uses libunwind's own cache of
+ * frames: so a key is filled only once it keeps missing, and the many stacks a program
+ * allocates from a few times (an interpreter's start-up) are unwound plainly. */
+static LS_NOINLINE unsigned capture_miss(uintptr_t *out, unsigned max, ls_stack_cache_t *c, set_t *set,
+                                         ls_caller_t caller, void ***memo)
+{
+    if (!missed_enough(set, caller))
+        return backtrace_plain(out, max);
+    if (c->fills > (c->set_mask + 1) * CACHE_WAYS * 2 && c->set_mask + 1 < CACHE_MAX_SETS) {
+        cache_grow(c);
+        set = set_of(c, caller.ip, caller.sp);
+    }
+    c->fills++;
+    entry_t *e = &set->way[set->victim++ % CACHE_WAYS];
+    e->ip = 0; /* invalid until filled */
+    unsigned n = backtrace_fill(out, max, c, e, caller);
+    if (e->ip)
+        *memo = &e->memo;
+    return n;
+}
+
+/* This thread's cache, made on first use, with its stack bounds known; NULL when the
+ * cache cannot be used. */
+static LS_NOINLINE ls_stack_cache_t *cache_setup(ls_stack_cache_t **cachep, uintptr_t sp)
+{
+    ls_stack_cache_t *c = *cachep;
+    if (!c) {
+        c = ls_pages_alloc(sizeof *c);
+        set_t *sets = ls_pages_alloc(CACHE_SETS * sizeof *sets);
+        if (!c || !sets) {
+            ls_pages_free(c, sizeof *c);
+            ls_pages_free(sets, CACHE_SETS * sizeof *sets);
+            return NULL;
+        }
+        c->sets = sets; /* fresh pages are zero: an empty cache, untouched until used */
+        c->set_mask = CACHE_SETS - 1;
+        *cachep = c;
+    }
+    if (c->bounds_known == 0)
+        learn_bounds(c, sp);
+    return c->bounds_known > 0 ? c : NULL;
+}
+
 unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cachep,
                            ls_caller_t caller, void ***memo)
 {
+    uintptr_t ip = caller.ip, sp = caller.sp;
     *memo = NULL;
-    if (!cachep || max > CACHE_FRAMES || !caller.ip || in_self(caller.ip))
+    if (!ip || in_self(ip))
+        return backtrace_plain(out, max);
+    if (max == 1) { /* the trace is the caller alone: nothing to unwind */
+        out[0] = ip;
+        return 1;
+    }
+    if (!cachep)
         return backtrace_plain(out, max);
     ls_stack_cache_t *c = *cachep;
-    if (LS_UNLIKELY(!c)) {
-        c = ls_pages_alloc(sizeof *c);
-        if (!c)
-            return backtrace_plain(out, max);
-        ls_unwind_cache_reset(c);
-        *cachep = c;
-    }
-    if (LS_UNLIKELY(c->bounds_known <= 0) && (c->bounds_known < 0 || !learn_bounds(c, caller.sp)))
+    if (LS_UNLIKELY(!c || c->bounds_known <= 0) && !(c = cache_setup(cachep, sp)))
         return backtrace_plain(out, max);
-    if (caller.sp < c->lo || caller.sp >= c->hi)
+    if (sp < c->lo + 16 || sp >= c->hi)
         return backtrace_plain(out, max);
 
-    uint64_t h = (caller.ip ^ (caller.sp * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
-    set_t *set = &c->set[(h >> 40) & (CACHE_SETS - 1)];
+    set_t *set = set_of(c, ip, sp);
     /* Several ways may hold the same caller with different outer frames (a wrapper
-     * called from several places at one depth). */
+     * called from several places at one depth). A hit hands back the engine's memo (its
+     * site) and no frames: the site holds them. */
     for (unsigned w = 0; w < CACHE_WAYS; w++) {
         entry_t *e = &set->way[w];
-        if (e->ip != caller.ip || e->sp != caller.sp)
+        if (e->ip != ip || e->sp != sp || !e->memo)
             continue;
-        uint32_t n = e->n, k = 1;
-        for (; k < n; k++)
-            if (*(volatile const uintptr_t *)e->slots[k] != e->ips[k])
-                break;
-        if (LS_LIKELY(k == n)) {
-            if (set->credit < 64)
-                set->credit++;
-            memcpy(out, e->ips, n * sizeof *out);
+        if (LS_LIKELY(entry_holds(e))) {
             *memo = &e->memo;
-            return n;
+            return e->n;
         }
     }
-    if (set->miss_ip == caller.ip && set->miss_sp == caller.sp && set->credit >= 4) {
-        set->credit -= 4;
-        entry_t *e = &set->way[set->victim++ % CACHE_WAYS];
-        e->ip = 0; /* invalid until filled */
-        unsigned n = backtrace_fill(out, max, c, e, caller);
-        if (e->ip)
-            *memo = &e->memo;
-        return n;
-    }
-    set->miss_ip = caller.ip;
-    set->miss_sp = caller.sp;
-    return backtrace_plain(out, max);
+    return capture_miss(out, max, c, set, caller, memo);
 }

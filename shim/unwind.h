@@ -32,7 +32,9 @@ LS_HIDDEN void ls_unwind_init(void);
  * may be NULL) and `caller` let a stack seen before be recognised without unwinding.
  * *memo is set to a slot the caller may use to remember what it derived from this
  * exact trace (the engine keeps the site there), or NULL; the slot is cleared whenever
- * its cache entry is refilled with another trace. */
+ * its cache entry is refilled with another trace. When the slot already holds something,
+ * the trace is the one it was derived from and `out` is left unwritten (only the count
+ * is returned): a hit costs no copy. */
 LS_HIDDEN unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cache,
                                      ls_caller_t caller, void ***memo);
 

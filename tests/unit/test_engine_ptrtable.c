@@ -1,7 +1,8 @@
 /*
  * test_engine_ptrtable.c — the table of live allocations: exact membership through
  * growth and backward-shift deletion (checked against a plain reference array),
- * stale-entry replacement, and concurrent use by several threads.
+ * stale-entry replacement, entries too large to pack (the side list), the table's
+ * bytes per live entry, and concurrent use by several threads.
  */
 #include <check.h>
 
@@ -9,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "biaslock.h"
 #include "ptrtable.h"
 
 static int table_ready;
@@ -98,6 +100,82 @@ START_TEST(insert_of_present_pointer_reports_stale_entry)
 }
 END_TEST
 
+/* Blocks that do not fit a packed slot — 4 GiB or more, an unaligned or high address, a
+ * site id of 2^21 or more — are kept exactly, and an address moving between the packed
+ * table and the side list (reused with another size) is never in both. */
+START_TEST(entries_that_do_not_pack_are_kept_exactly)
+{
+    const uintptr_t unaligned = 0x7000003, high = (uintptr_t)1 << 48, plain = 0x7000000;
+    const uint64_t huge = 5ull << 30;
+    ls_ptr_entry_t old;
+    ck_assert_int_eq(ls_ptr_insert(unaligned, 7, 1, 1, &old), 0);
+    ck_assert_int_eq(ls_ptr_insert(high, 9, 2, 2, &old), 0);
+    ck_assert_int_eq(ls_ptr_insert(plain, huge, 3000000, UINT32_MAX, &old), 0);
+    ck_assert_uint_eq(ls_ptr_count(), 3);
+    sum_t s = {0, 0};
+    ls_ptr_foreach(sum_entries, &s);
+    ck_assert_uint_eq(s.bytes, huge + 16);
+    /* plain comes back small: it moves to the packed table, its old entry is reported */
+    ck_assert_int_eq(ls_ptr_insert(plain, 48, 5, 6, &old), 1);
+    ck_assert_uint_eq(old.size, huge);
+    ck_assert_uint_eq(old.site, 3000000);
+    ck_assert_uint_eq(old.epoch, UINT32_MAX);
+    ck_assert_uint_eq(ls_ptr_count(), 3);
+    /* and big again: back to the side list */
+    ck_assert_int_eq(ls_ptr_insert(plain, huge, 8, 9, &old), 1);
+    ck_assert_uint_eq(old.size, 48);
+    ck_assert_uint_eq(old.site, 5);
+    ck_assert_uint_eq(ls_ptr_count(), 3);
+    ck_assert_int_eq(ls_ptr_remove(plain, &old), 1);
+    ck_assert_uint_eq(old.size, huge);
+    ck_assert_uint_eq(old.site, 8);
+    ck_assert_int_eq(ls_ptr_remove(plain, &old), 0);
+    ck_assert_int_eq(ls_ptr_remove(high, &old), 1);
+    ck_assert_uint_eq(old.size, 9);
+    ck_assert_int_eq(ls_ptr_remove(unaligned, &old), 1);
+    ck_assert_uint_eq(old.size, 7);
+    ck_assert_uint_eq(old.site, 1);
+    ck_assert_uint_eq(ls_ptr_count(), 0);
+}
+END_TEST
+
+/* A live block costs at most 40 bytes of table, at every size from 16 Ki to 512 Ki blocks
+ * (all in one 64 MiB region, so in one shard); churn at a constant live count (frees
+ * leave tombstones) does not make the table grow. */
+START_TEST(table_bytes_per_entry_stay_under_40)
+{
+    enum { N = 1 << 19 };
+    const uintptr_t base = 0x40000000;
+    uint64_t empty = ls_ptr_table_bytes(), misses = 0, worst = 0; /* plain counts: a
+                                                      * ck_assert per step would dominate */
+    ls_ptr_entry_t old;
+    for (uintptr_t i = 0; i < N; i++) {
+        misses += ls_ptr_insert(base + i * 16, 16, 1, 0, &old) != 0;
+        uint64_t n = i + 1;
+        if (n >= (1u << 14) && n % 4096 == 1) { /* just after a doubling, too */
+            uint64_t per = (ls_ptr_table_bytes() - empty) / n;
+            worst = per > worst ? per : worst;
+        }
+    }
+    ck_assert_uint_eq(misses, 0);
+    ck_assert_uint_le(worst, 40);
+    uint64_t full = ls_ptr_table_bytes();
+    for (int round = 0; round < 4; round++)
+        for (uintptr_t i = 0; i < N; i++) {
+            uintptr_t from = base + (i + (uintptr_t)round * N) * 16, to = from + (uintptr_t)N * 16;
+            misses += ls_ptr_remove(from, &old) != 1;
+            misses += ls_ptr_insert(to, 16, 1, 0, &old) != 0;
+        }
+    ck_assert_uint_eq(misses, 0);
+    ck_assert_uint_eq(ls_ptr_count(), N);
+    ck_assert_uint_le(ls_ptr_table_bytes(), full);
+    for (uintptr_t i = 0; i < N; i++)
+        misses += ls_ptr_remove(base + (i + 4 * (uintptr_t)N) * 16, &old) != 1;
+    ck_assert_uint_eq(misses, 0);
+    ck_assert_uint_eq(ls_ptr_count(), 0);
+}
+END_TEST
+
 typedef struct {
     int index;
     uint64_t kept;
@@ -146,6 +224,64 @@ START_TEST(threads_share_the_table_exactly)
 }
 END_TEST
 
+/* Two threads in one shard (one 64 MiB region), with disjoint addresses, after the test's
+ * own thread had it alone: the shard's lock is biased to that thread, entered by the
+ * workers (membarrier handshake), loses its bias, may be biased to a worker and lose it
+ * again; every insert and remove still lands exactly. */
+static void *share_one_shard(void *arg)
+{
+    worker_arg_t *w = arg;
+    const uintptr_t base = 0x50000000;
+    uint64_t misses = 0;
+    for (int round = 0; round < 40; round++) {
+        int burst = 2000 + 500 * (round % 3); /* runs long enough to earn the bias */
+        for (uintptr_t i = 0; i < (uintptr_t)burst; i++) {
+            ls_ptr_entry_t old;
+            misses += ls_ptr_insert(base + (i * 2 + (uintptr_t)w->index) * 16, 8, 1, 0, &old) != 0;
+        }
+        for (uintptr_t i = 0; i < (uintptr_t)burst; i++) {
+            ls_ptr_entry_t old;
+            if (round != 39 || i % 4 != 0)
+                misses += ls_ptr_remove(base + (i * 2 + (uintptr_t)w->index) * 16, &old) != 1;
+        }
+    }
+    w->kept = misses;
+    return NULL;
+}
+
+START_TEST(threads_sharing_a_shard_stay_exact)
+{
+    pthread_t tid[2];
+    worker_arg_t args[2] = {{0, 0}, {1, 0}};
+    uint64_t granted0, revoked0, granted, revoked;
+    ls_bias_counts(&granted0, &revoked0);
+    for (uintptr_t i = 0; i < 3000; i++) { /* alone first: the shard is biased to this thread */
+        ls_ptr_entry_t old;
+        ls_ptr_insert(0x50000000 + i * 16, 8, 1, 0, &old);
+        ls_ptr_remove(0x50000000 + i * 16, &old);
+    }
+    ls_bias_counts(&granted, &revoked);
+    if (ls_bias_available()) /* not under ThreadSanitizer, nor without membarrier */
+        ck_assert_uint_gt(granted, granted0);
+    for (int i = 0; i < 2; i++)
+        pthread_create(&tid[i], NULL, share_one_shard, &args[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(tid[i], NULL);
+    ck_assert_uint_eq(args[0].kept + args[1].kept, 0); /* no insert or remove went astray */
+    ls_bias_counts(&granted, &revoked);
+    if (ls_bias_available())
+        ck_assert_uint_gt(revoked, revoked0); /* the workers asked the owner out */
+    int burst = 2000 + 500 * (39 % 3);
+    ck_assert_uint_eq(ls_ptr_count(), 2 * (uint64_t)(burst / 4));
+    for (int t = 0; t < 2; t++)
+        for (uintptr_t i = 0; i < (uintptr_t)burst; i += 4) {
+            ls_ptr_entry_t old;
+            ck_assert_int_eq(ls_ptr_remove(0x50000000 + (i * 2 + (uintptr_t)t) * 16, &old), 1);
+        }
+    ck_assert_uint_eq(ls_ptr_count(), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ptrtable");
@@ -153,7 +289,10 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, matches_reference_under_churn);
     tcase_add_test(tc, insert_of_present_pointer_reports_stale_entry);
+    tcase_add_test(tc, entries_that_do_not_pack_are_kept_exactly);
+    tcase_add_test(tc, table_bytes_per_entry_stay_under_40);
     tcase_add_test(tc, threads_share_the_table_exactly);
+    tcase_add_test(tc, threads_sharing_a_shard_stay_exact);
     suite_add_tcase(s, tc);
     return ls_check_run(s, CK_NOFORK);
 }
