@@ -336,8 +336,9 @@ static char *top_text(const char *path, int *estimated, uint64_t *rate)
     ck_assert_msg(ls_snapshot_read(path, &snap, err, sizeof err) == 0, "%s", err);
     ls_frame_info_t info[MAX_SITES];
     for (size_t i = 0; i < snap.n_sites; i++) { /* symbolized by hand */
-        info[i] = (ls_frame_info_t){snap.sites[i].frames[0], "fn", "/src/a.c", 10 + (int)i, "/smp"};
+        info[i] = (ls_frame_info_t){snap.sites[i].frames[0], "fn", "/src/a.c", 10 + (int)i, "/smp", 0};
         snap.sites[i].info = &info[i];
+        snap.sites[i].ninfo = 1; /* one frame, not inlined */
         snap.sites[i].loc = 0;
     }
     ls_stats_t st;
