@@ -461,24 +461,37 @@ static int parse_module(ctx_t *c, yaml_node_t *n, const char *name, int line)
     return 0;
 }
 
-static int parse_modules(ctx_t *c, yaml_node_t *n)
+/* One entry of a list-or-mapping section: the node, its name when the section is a
+ * mapping (NULL in a list), the line it starts at. */
+typedef int (*entry_parser_t)(ctx_t *c, yaml_node_t *n, const char *name, int line);
+
+/* A section given either as a list of entries or as a mapping of names to entries
+ * ('modules', 'locations'): `what` names it in errors, `key_what` its keys. */
+static int parse_entries(ctx_t *c, yaml_node_t *n, entry_parser_t parse_one, const char *what,
+                         const char *key_what)
 {
     if (n->type == YAML_SEQUENCE_NODE) {
         for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
-            if (parse_module(c, node(c, *it), NULL, line_of(node(c, *it))))
+            if (parse_one(c, node(c, *it), NULL, line_of(node(c, *it))))
                 return -1;
         return 0;
     }
     if (n->type != YAML_MAPPING_NODE)
-        return fail(c, line_of(n), "'modules' must be a list or a mapping of modules");
+        return fail(c, line_of(n), "%s", what);
     FOR_PAIRS(c, n, k, kn, v)
     {
         if (!*k)
-            return fail(c, line_of(kn), "a module name must be a plain string");
-        if (parse_module(c, v, k, line_of(kn)))
+            return fail(c, line_of(kn), "%s", key_what);
+        if (parse_one(c, v, k, line_of(kn)))
             return -1;
     }
     return 0;
+}
+
+static int parse_modules(ctx_t *c, yaml_node_t *n)
+{
+    return parse_entries(c, n, parse_module, "'modules' must be a list or a mapping of modules",
+                         "a module name must be a plain string");
 }
 
 static ls_location_budget_t *new_location(ctx_t *c, const char *name, int line)
@@ -552,22 +565,8 @@ static int parse_location(ctx_t *c, yaml_node_t *n, const char *key, int line)
 
 static int parse_locations(ctx_t *c, yaml_node_t *n)
 {
-    if (n->type == YAML_SEQUENCE_NODE) {
-        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
-            if (parse_location(c, node(c, *it), NULL, line_of(node(c, *it))))
-                return -1;
-        return 0;
-    }
-    if (n->type != YAML_MAPPING_NODE)
-        return fail(c, line_of(n), "'locations' must be a list or a mapping of location budgets");
-    FOR_PAIRS(c, n, k, kn, v)
-    {
-        if (!*k)
-            return fail(c, line_of(kn), "a location's function must be a plain string");
-        if (parse_location(c, v, k, line_of(kn)))
-            return -1;
-    }
-    return 0;
+    return parse_entries(c, n, parse_location, "'locations' must be a list or a mapping of location budgets",
+                         "a location's function must be a plain string");
 }
 
 static int parse_budgets(ctx_t *c, yaml_node_t *m, const char *key)
