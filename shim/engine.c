@@ -564,9 +564,7 @@ void ls_record_sampled(void *p, size_t size, ls_caller_t caller)
 
 int ls_record_free(void *p)
 {
-    ls_ptr_entry_t old;
-    if (LS_UNLIKELY(ls_sample_miss(p))) /* issue 11: an unsampled block, no lookup */
-        return 0;
+    ls_ptr_entry_t old; /* the free hook asked the sampling filter first (ls_sample_miss) */
     if (!ls_ptr_remove((uintptr_t)p, &old))
         return 0;
     ls_record_release(&old);

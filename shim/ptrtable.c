@@ -83,9 +83,15 @@ static inline shard_t *shard_of(uintptr_t p)
     return &shards[hash_addr((uint64_t)p >> REGION_SHIFT) >> 56];
 }
 
+/* The address fits a slot (16-aligned, below 2^47). */
+static inline int addr_packs(uintptr_t p)
+{
+    return (p & 15) == 0 && (p >> 4) <= ADDR_MASK;
+}
+
 static inline int packable(uintptr_t p, uint64_t size, uint32_t site)
 {
-    return (p & 15) == 0 && (p >> 4) <= ADDR_MASK && size <= UINT32_MAX && site < (1u << SITE_BITS);
+    return addr_packs(p) && size <= UINT32_MAX && site < (1u << SITE_BITS);
 }
 
 static inline void unpack(const slot_t *s, ls_ptr_entry_t *e)
@@ -296,29 +302,26 @@ static inline int side_maybe_holds(void)
 
 /* ---- shards -------------------------------------------------------------------- */
 
-/* An insert clears any entry of p from the other store, so that p is never in both: an
- * address in the side list may come back packable (reused with a smaller size), or the
- * reverse. */
-static LS_NOINLINE int shard_remove_any(uintptr_t p, ls_ptr_entry_t *out)
+/* Take p's entry (p packs) out of its shard: 1 and *out filled when it was there. */
+static inline int shard_remove(uintptr_t p, ls_ptr_entry_t *out)
 {
     shard_t *s = shard_of(p);
+    uint64_t addr16 = (uint64_t)p >> 4;
     int found = 0;
-    if ((p & 15) == 0 && (p >> 4) <= ADDR_MASK) {
-        uint64_t addr16 = (uint64_t)p >> 4;
-        int fast = ls_bias_lock(&s->lock, ls_bias_me());
-        uint32_t i = shard_find(s, addr16, hash_addr(addr16));
-        if (i != UINT32_MAX) {
-            unpack(&s->slots[i], out);
-            shard_delete_at(s, i);
-            found = 1;
-        }
-        ls_bias_unlock(&s->lock, fast);
+    int fast = ls_bias_lock(&s->lock, ls_bias_me());
+    uint32_t i = shard_find(s, addr16, hash_addr(addr16));
+    if (LS_LIKELY(i != UINT32_MAX)) {
+        unpack(&s->slots[i], out);
+        shard_delete_at(s, i);
+        found = 1;
     }
+    ls_bias_unlock(&s->lock, fast);
     return found;
 }
 
-/* Put a new entry for addr16 (known absent) in the shard. Called with the lock held. */
-static inline int shard_add(shard_t *s, uint64_t addr16, uint64_t h, uint64_t key, uint64_t val)
+/* Put a new entry (its address known absent, h its hash) in the shard. Called with the
+ * lock held. */
+static inline int shard_add(shard_t *s, uint64_t h, uint64_t key, uint64_t val)
 {
     uint32_t i = shard_find_free(s, h);
     if (LS_UNLIKELY(s->growth_left == 0) && s->ctrl[i] == CTRL_EMPTY) {
@@ -329,7 +332,6 @@ static inline int shard_add(shard_t *s, uint64_t addr16, uint64_t h, uint64_t ke
             return -1;
         i = shard_find_free(s, h);
     }
-    (void)addr16;
     s->growth_left -= s->ctrl[i] == CTRL_EMPTY;
     set_ctrl(s, i, tag_of(h));
     s->slots[i].key = key;
@@ -344,8 +346,10 @@ int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
 {
     LS_ASSERT(p != 0); /* 0 marks an empty slot */
     if (LS_UNLIKELY(!packable(p, size, site))) {
+        /* p is never in both stores: an address that packed before may come back too
+         * large for a slot (and one in the side list, below, small again). */
         ls_ptr_entry_t e = {p, size, site, epoch};
-        if (shard_remove_any(p, replaced)) {
+        if (addr_packs(p) && shard_remove(p, replaced)) {
             if (side_insert(&e, replaced) < 0)
                 return -1;
             return 1;
@@ -367,7 +371,7 @@ int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
         s->slots[i].key = key;
         s->slots[i].val = val;
         result = 1;
-    } else if (shard_add(s, addr16, h, key, val) != 0) {
+    } else if (shard_add(s, h, key, val) != 0) {
         result = -1;
     }
     ls_bias_unlock(&s->lock, fast);
@@ -376,19 +380,7 @@ int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
 
 int ls_ptr_remove(uintptr_t p, ls_ptr_entry_t *out)
 {
-    if (LS_UNLIKELY((p & 15) != 0 || (p >> 4) > ADDR_MASK))
-        return side_maybe_holds() && side_remove(p, out);
-    shard_t *s = shard_of(p);
-    uint64_t addr16 = (uint64_t)p >> 4;
-    int found = 0;
-    int fast = ls_bias_lock(&s->lock, ls_bias_me());
-    uint32_t i = shard_find(s, addr16, hash_addr(addr16));
-    if (LS_LIKELY(i != UINT32_MAX)) {
-        unpack(&s->slots[i], out);
-        shard_delete_at(s, i);
-        found = 1;
-    }
-    ls_bias_unlock(&s->lock, fast);
+    int found = addr_packs(p) && shard_remove(p, out);
     if (!found && LS_UNLIKELY(side_maybe_holds()))
         found = side_remove(p, out);
     return found;

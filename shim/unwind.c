@@ -100,11 +100,6 @@ void ls_unwind_init(void)
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&ls_unwind_capture);
 }
 
-static void sets_clear(set_t *sets, uint32_t n)
-{
-    memset(sets, 0, n * sizeof *sets);
-}
-
 void ls_unwind_cache_reset(ls_stack_cache_t *c)
 {
     if (!c)
@@ -113,7 +108,7 @@ void ls_unwind_cache_reset(ls_stack_cache_t *c)
     c->lo = c->hi = 0;
     c->fills = 0;
     if (c->sets)
-        sets_clear(c->sets, c->set_mask + 1);
+        memset(c->sets, 0, (c->set_mask + 1) * sizeof *c->sets);
 }
 
 /* A thread whose hot stacks do not fit (an interpreter allocates from hundreds of C
