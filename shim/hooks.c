@@ -99,31 +99,47 @@ static inline void track(void *p, size_t size, ls_caller_t caller)
     *err = saved;
 }
 
-LS_EXPORT void *malloc(size_t size)
+/* Sampling on and this allocation of `size` bytes passed over: nothing else to do, not
+ * even entering the shim (guard, state, errno, deferred frees). A call from inside the shim
+ * (ls_guard) never moves the countdown, so the program's own bytes alone are sampled. */
+static inline int passed_over(size_t size)
+{
+    if (LS_LIKELY(atomic_load_explicit(&ls_sample_rate, memory_order_relaxed) == 0) || ls_guard)
+        return 0;
+    int64_t left = ls_sample_left - (int64_t)size;
+    if (LS_UNLIKELY(left <= 0))
+        return 0; /* crossing: track() decides, with the guard set */
+    ls_sample_left = left;
+    return 1;
+}
+
+/* The rest of an allocation hook, out of line so that the hooks' own fast paths (an
+ * unsampled allocation, an untraced free) need no registers saved. */
+static LS_NOINLINE void *track_new(void *p, size_t size, ls_caller_t caller)
 {
     if (!enter())
-        return __libc_malloc(size);
-    void *p = __libc_malloc(size);
-    if (LS_LIKELY(p != NULL))
-        track(p, size, LS_CALLER());
+        return p;
+    track(p, size, caller);
     leave();
     return p;
 }
 
-LS_EXPORT void free(void *p)
+LS_EXPORT void *malloc(size_t size)
 {
-    if (!p)
-        return;
+    void *p = __libc_malloc(size);
+    if (LS_UNLIKELY(p == NULL) || passed_over(size))
+        return p;
+    return track_new(p, size, LS_CALLER());
+}
+
+/* free(p) of a block that may be traced. */
+static LS_NOINLINE void free_traced(void *p)
+{
     if (!enter()) {
         /* Inside the shim on this thread (a signal handler interrupted a hook): record and
          * free later, together, so the address cannot be handed out before it is recorded. */
         if (!(ls_guard && ls_engine_defer_free(p)))
             __libc_free(p);
-        return;
-    }
-    if (LS_UNLIKELY(ls_sample_miss(p))) { /* sampling: a block never traced */
-        __libc_free(p);
-        leave();
         return;
     }
     /* glibc's free reads the block's chunk header right after the table lookup: start
@@ -136,15 +152,23 @@ LS_EXPORT void free(void *p)
     leave();
 }
 
+LS_EXPORT void free(void *p)
+{
+    if (!p)
+        return;
+    if (LS_UNLIKELY(ls_sample_miss(p))) { /* sampling: a block never traced */
+        __libc_free(p);
+        return;
+    }
+    free_traced(p);
+}
+
 LS_EXPORT void *calloc(size_t n, size_t size)
 {
-    if (!enter())
-        return __libc_calloc(n, size);
     void *p = __libc_calloc(n, size);
-    if (LS_LIKELY(p != NULL))
-        track(p, n * size, LS_CALLER()); /* cannot overflow: calloc checked it */
-    leave();
-    return p;
+    if (LS_UNLIKELY(p == NULL) || passed_over(n * size)) /* n * size: calloc checked it */
+        return p;
+    return track_new(p, n * size, LS_CALLER());
 }
 
 LS_EXPORT void *realloc(void *p, size_t size)
