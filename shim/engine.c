@@ -642,6 +642,7 @@ LS_HIDDEN void ls_engine_header_figures(uint64_t *step, uint64_t *is_marked, uin
 static void on_fork_prepare(void)
 {
     ls_guard++;
+    ls_unwind_fork_prepare(); /* first: a walker may need the locks below once out */
     ls_snapshot_lock();
     ls_modules_lock();
     ls_sites_lock_all();
@@ -654,6 +655,7 @@ static void on_fork_parent(void)
     ls_sites_unlock_all();
     ls_modules_unlock();
     ls_snapshot_unlock();
+    ls_unwind_fork_parent();
     ls_guard--;
 }
 
@@ -666,6 +668,7 @@ static void on_fork_child(void)
     ls_modules_unlock();
     ls_snapshot_unlock();
     ls_snapshot_after_fork();
+    ls_unwind_fork_child();
     ls_guard--;
 }
 

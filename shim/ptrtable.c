@@ -8,16 +8,17 @@
  * same shard lock and table lines, in its own core's cache. (Hashing the whole address
  * sent every call to a random one of 256 locks, last touched by the other core.)
  *
- * Within a shard, the table is laid out as Abseil's "Swiss" tables are: a control byte
- * per slot holding 7 bits of the address's hash, matched 16 at a time with one SSE2
- * compare, so a lookup reads one group of control bytes and usually one slot, without
- * the data-dependent branches of a linear probe, and stays fast up to 7/8 full.
- * Deletion leaves a tombstone only where a probe may have passed; a table full of
- * tombstones is rehashed at its size, one full of live entries doubled.
+ * Within a shard, an open-addressing table of 64-byte buckets, one cache line each, of
+ * four 16-byte entries: a lookup reads the address's home bucket and, only when an entry
+ * was pushed past it, the next (F14's scheme: a byte per bucket counts the live entries
+ * whose probe passed over it, so probing stops at the first bucket with a count of 0, an
+ * erase decrements the counts on its way, and there are no tombstones to clean up).
+ * One cache line per lookup matters: on a program that frees blocks it allocated long
+ * ago, the entry's line is a cache miss that nothing can hide.
  *
  * Entries are 16 bytes: the address divided by 16 (glibc's blocks are 16-aligned and
  * below 2^47) with the site id in the top 21 bits, and the size with the birth epoch.
- * With the control byte, a live block costs 19–39 bytes of table (7/16 to 7/8 full).
+ * The table is doubled at 13/16 full, so a live block costs 19.7 to 39.4 bytes of it.
  * The rare block that does not fit (4 GiB or more, an unaligned or high address, a site
  * id of 2^21 or more) goes to a small side list under its own lock, looked at only while
  * it holds something.
@@ -33,33 +34,30 @@
 #include "biaslock.h"
 #include "ptrtable.h"
 
-#define INITIAL_CAPACITY 64u /* slots per shard; a power of two, at least GROUP */
-#define GROUP 16             /* control bytes matched at once (one SSE2 compare) */
+#define BUCKET 4             /* slots per bucket: 4 x 16 bytes, one cache line */
+#define INITIAL_BUCKETS 16u  /* per shard; a power of two */
 #define REGION_SHIFT 26      /* glibc's arena heaps are 64 MiB-aligned */
+#define PASSED_MAX 255       /* a `passed` counter this high is stuck until the next rehash */
 
 #define ADDR_BITS 43 /* address / 16 */
 #define SITE_BITS 21
 #define ADDR_MASK ((1ull << ADDR_BITS) - 1)
+#define SIZE_BITS 32 /* sizes packed in a slot are below 2^SIZE_BITS */
 
-/* Control bytes, one per slot: 0 empty, 1 deleted (a tombstone), 0x80|tag full, where the
- * tag is 7 bits of the address's hash. Zero pages from the kernel are all empty. */
-#define CTRL_EMPTY 0x00
-#define CTRL_DELETED 0x01
-#define CTRL_FULL 0x80
-
+/* A bucket holds its four keys, then their four values, so that the keys are matched
+ * with two 16-byte loads. */
 typedef struct {
-    uint64_t key; /* address/16 | site << 43 */
-    uint64_t val; /* size | epoch << 32 */
-} slot_t;
+    uint64_t key[BUCKET]; /* address/16 | site << 43; 0: an empty slot (no block lives at 0) */
+    uint64_t val[BUCKET]; /* size | epoch << 32 */
+} __attribute__((aligned(64))) bucket_t;
 
 typedef struct {
     ls_bias_lock_t lock;
-    uint32_t mask;        /* capacity - 1 */
-    uint64_t count;       /* full slots */
-    uint64_t growth_left; /* empty slots that may still be filled before a rehash */
-    slot_t *slots;
-    uint8_t *ctrl; /* capacity + GROUP bytes: the first GROUP repeated at the end, so a
-                    * group read near the end needs no wrap-around */
+    uint32_t mask;     /* buckets - 1 */
+    uint64_t count;    /* full slots */
+    uint64_t limit;    /* count at which the table is doubled (max_fill) */
+    bucket_t *buckets; /* written with relaxed atomics (ls_ptr_prefetch reads them unlocked) */
+    uint8_t *passed;   /* per bucket: live entries whose probe passed over it, full */
 } __attribute__((aligned(LS_CACHELINE))) shard_t;
 
 static shard_t shards[LS_PTR_SHARDS];
@@ -91,156 +89,154 @@ static inline int addr_packs(uintptr_t p)
 
 static inline int packable(uintptr_t p, uint64_t size, uint32_t site)
 {
-    return addr_packs(p) && size <= UINT32_MAX && site < (1u << SITE_BITS);
+    return addr_packs(p) && size < (1ull << SIZE_BITS) && site < (1u << SITE_BITS);
 }
 
-static inline void unpack(const slot_t *s, ls_ptr_entry_t *e)
+static inline void unpack(uint64_t key, uint64_t val, ls_ptr_entry_t *e)
 {
-    e->ptr = (uintptr_t)((s->key & ADDR_MASK) << 4);
-    e->site = (uint32_t)(s->key >> ADDR_BITS);
-    e->size = (uint32_t)s->val;
-    e->epoch = (uint32_t)(s->val >> 32);
+    e->ptr = (uintptr_t)((key & ADDR_MASK) << 4);
+    e->site = (uint32_t)(key >> ADDR_BITS);
+    e->size = val & ((1ull << SIZE_BITS) - 1);
+    e->epoch = (uint32_t)(val >> 32);
 }
 
 _Static_assert(LS_PTR_SHARDS == 256, "shard_of picks a shard with the hash's top 8 bits");
+_Static_assert(sizeof(bucket_t) == 64, "a bucket is one cache line");
 
-/* A table's capacity in slots may hold this many before it is rehashed (7/8). */
-static inline uint64_t max_fill(uint64_t cap)
+/* The home bucket of an address (h its hash) in a table of mask + 1 buckets. */
+static inline uint32_t home_of(uint64_t h, uint32_t mask)
 {
-    return cap - cap / 8;
+    return (uint32_t)(h >> 32) & mask;
 }
 
-static inline size_t table_bytes(uint64_t cap)
+/* A table of n buckets may hold this many entries before it is doubled (13/16 of its
+ * slots: a live block then costs 19.7 to 39.4 bytes of table). */
+static inline uint64_t max_fill(uint64_t n)
 {
-    return (size_t)cap * sizeof(slot_t) + (size_t)cap + GROUP;
+    return n * BUCKET * 13 / 16;
+}
+
+/* Buckets, then the `passed` counters rounded up to a cache line. */
+static inline size_t table_bytes(uint64_t n)
+{
+    return (size_t)n * sizeof(bucket_t) + (((size_t)n + 63) & ~(size_t)63);
+}
+
+static void shard_set_table(shard_t *s, void *mem, uint64_t n)
+{
+    __atomic_store_n(&s->buckets, (bucket_t *)mem, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->mask, (uint32_t)(n - 1), __ATOMIC_RELAXED);
+    s->passed = (uint8_t *)mem + n * sizeof(bucket_t);
+    s->limit = max_fill(n);
 }
 
 int ls_ptr_init(void)
 {
     ls_bias_init();
-    size_t one = table_bytes(INITIAL_CAPACITY);
+    size_t one = table_bytes(INITIAL_BUCKETS);
     char *all = ls_pages_alloc(one * LS_PTR_SHARDS);
     if (!all)
         return -1;
     for (unsigned i = 0; i < LS_PTR_SHARDS; i++) {
-        shard_t *s = &shards[i];
-        s->mask = INITIAL_CAPACITY - 1;
-        s->count = 0;
-        s->growth_left = max_fill(INITIAL_CAPACITY);
-        s->slots = (slot_t *)(all + (size_t)i * one);
-        s->ctrl = (uint8_t *)(s->slots + INITIAL_CAPACITY);
+        shards[i].count = 0;
+        shard_set_table(&shards[i], all + (size_t)i * one, INITIAL_BUCKETS);
     }
     return 0;
 }
 
-/* ---- groups of control bytes --------------------------------------------------- */
+/* ---- buckets ------------------------------------------------------------------- */
 
-/* Bit k set: control byte pos+k equals c. */
-static inline uint32_t group_match(const uint8_t *ctrl, uint32_t pos, uint8_t c)
+/* Bit k set: key k of the bucket has the address `addr16`; in *empty, bit k set: key k is
+ * empty. Branch-free (which of the four slots holds a block is random: a branch on it
+ * was mispredicted every other lookup), in SSE2: 64-bit lanes compared as two 32-bit
+ * halves that must both match. */
+static inline uint32_t bucket_scan(const bucket_t *bk, uint64_t addr16, uint32_t *empty)
 {
-    __m128i g = _mm_loadu_si128((const __m128i *)(ctrl + pos));
-    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(g, _mm_set1_epi8((char)c)));
+    const __m128i mask = _mm_set1_epi64x((long long)ADDR_MASK), want = _mm_set1_epi64x((long long)addr16);
+    const __m128i zero = _mm_setzero_si128();
+    __m128i lo = _mm_and_si128(_mm_load_si128((const __m128i *)&bk->key[0]), mask);
+    __m128i hi = _mm_and_si128(_mm_load_si128((const __m128i *)&bk->key[2]), mask);
+    __m128i lo_eq = _mm_cmpeq_epi32(lo, want), hi_eq = _mm_cmpeq_epi32(hi, want);
+    __m128i lo_0 = _mm_cmpeq_epi32(lo, zero), hi_0 = _mm_cmpeq_epi32(hi, zero);
+    lo_eq = _mm_and_si128(lo_eq, _mm_shuffle_epi32(lo_eq, _MM_SHUFFLE(2, 3, 0, 1)));
+    hi_eq = _mm_and_si128(hi_eq, _mm_shuffle_epi32(hi_eq, _MM_SHUFFLE(2, 3, 0, 1)));
+    lo_0 = _mm_and_si128(lo_0, _mm_shuffle_epi32(lo_0, _MM_SHUFFLE(2, 3, 0, 1)));
+    hi_0 = _mm_and_si128(hi_0, _mm_shuffle_epi32(hi_0, _MM_SHUFFLE(2, 3, 0, 1)));
+    *empty = (uint32_t)_mm_movemask_pd(_mm_castsi128_pd(lo_0)) | (uint32_t)_mm_movemask_pd(_mm_castsi128_pd(hi_0)) << 2;
+    return (uint32_t)_mm_movemask_pd(_mm_castsi128_pd(lo_eq)) | (uint32_t)_mm_movemask_pd(_mm_castsi128_pd(hi_eq)) << 2;
 }
 
-/* Bit k set: control byte pos+k is empty or deleted (its top bit is clear). */
-static inline uint32_t group_free(const uint8_t *ctrl, uint32_t pos)
+static inline uint32_t bucket_match(const bucket_t *bk, uint64_t addr16)
 {
-    __m128i g = _mm_loadu_si128((const __m128i *)(ctrl + pos));
-    return ~(uint32_t)_mm_movemask_epi8(g) & 0xffffu;
+    uint32_t empty;
+    return bucket_scan(bk, addr16, &empty);
 }
 
-static inline void set_ctrl(shard_t *s, uint32_t i, uint8_t c)
-{
-    s->ctrl[i] = c;
-    if (i < GROUP)
-        s->ctrl[s->mask + 1 + i] = c;
-}
-
-/* The probe sequence visits groups at h, h+16, h+48, h+96... (triangular steps), which
- * covers every slot of a power-of-two table. */
-static inline uint32_t home_of(uint64_t h, uint32_t mask)
-{
-    return (uint32_t)(h >> 7) & mask;
-}
-
-static inline uint8_t tag_of(uint64_t h)
-{
-    return (uint8_t)(CTRL_FULL | (h & 0x7f));
-}
-
-/* The slot holding addr16, or UINT32_MAX. Called with the shard lock held. */
+/* The slot holding addr16 (bucket * BUCKET + index), or UINT32_MAX. Probing stops at the
+ * first bucket no live entry passed over. Called with the shard lock held. */
 static inline uint32_t shard_find(const shard_t *s, uint64_t addr16, uint64_t h)
 {
-    uint32_t mask = s->mask, pos = home_of(h, mask);
-    uint8_t tag = tag_of(h);
-    for (uint32_t step = GROUP;; pos = (pos + step) & mask, step += GROUP) {
-        for (uint32_t m = group_match(s->ctrl, pos, tag); m; m &= m - 1) {
-            uint32_t i = (pos + (uint32_t)__builtin_ctz(m)) & mask;
-            if ((s->slots[i].key & ADDR_MASK) == addr16)
-                return i;
-        }
-        if (group_match(s->ctrl, pos, CTRL_EMPTY))
-            return UINT32_MAX;
+    uint32_t mask = s->mask, b = home_of(h, mask);
+    for (uint32_t seen = 0; seen <= mask; seen++, b = (b + 1) & mask) {
+        uint32_t m = bucket_match(&s->buckets[b], addr16);
+        if (LS_LIKELY(m))
+            return b * BUCKET + (uint32_t)__builtin_ctz(m);
+        if (LS_LIKELY(!s->passed[b]))
+            break;
     }
+    return UINT32_MAX;
 }
 
-/* The first empty or deleted slot on h's probe sequence. */
-static inline uint32_t shard_find_free(const shard_t *s, uint64_t h)
+/* Put an entry in the first empty slot from its home bucket on, counting the full
+ * buckets it passes. The table has room (count < its slots). */
+static inline void shard_place(shard_t *s, uint64_t h, uint64_t key, uint64_t val)
 {
-    uint32_t mask = s->mask, pos = home_of(h, mask);
-    for (uint32_t step = GROUP;; pos = (pos + step) & mask, step += GROUP) {
-        uint32_t m = group_free(s->ctrl, pos);
-        if (m)
-            return (pos + (uint32_t)__builtin_ctz(m)) & mask;
+    uint32_t mask = s->mask, b = home_of(h, mask), m;
+    while (LS_UNLIKELY(!(m = bucket_match(&s->buckets[b], 0)))) {
+        s->passed[b] += s->passed[b] != PASSED_MAX;
+        b = (b + 1) & mask;
     }
+    uint32_t k = (uint32_t)__builtin_ctz(m);
+    s->buckets[b].key[k] = key;
+    s->buckets[b].val[k] = val;
+    s->count++;
 }
 
-/* Move every full slot into a fresh table of new_cap slots (twice the size when the
- * table is full of live entries, the same size when tombstones filled it). Called with
- * the shard lock held. 0, or -1 when the kernel refuses memory. */
-static LS_NOINLINE int shard_rehash(shard_t *s, uint64_t new_cap)
+/* Move every entry into a fresh table of twice as many buckets. Called with the shard
+ * lock held. 0, or -1 when the kernel refuses memory. */
+static LS_NOINLINE int shard_grow(shard_t *s)
 {
-    if (new_cap > (1ull << 31))
+    uint64_t n = (uint64_t)s->mask + 1, fresh_n = n * 2;
+    if (fresh_n * BUCKET > (1ull << 31))
         return -1;
-    void *mem = ls_pages_alloc(table_bytes(new_cap));
+    void *mem = ls_pages_alloc(table_bytes(fresh_n));
     if (!mem)
         return -1;
-    shard_t fresh = {.mask = (uint32_t)(new_cap - 1), .slots = mem};
-    fresh.ctrl = (uint8_t *)(fresh.slots + new_cap);
-    uint64_t cap = (uint64_t)s->mask + 1;
-    for (uint64_t i = 0; i < cap; i++) {
-        if (!(s->ctrl[i] & CTRL_FULL))
-            continue;
-        uint64_t h = hash_addr(s->slots[i].key & ADDR_MASK);
-        uint32_t j = shard_find_free(&fresh, h);
-        set_ctrl(&fresh, j, tag_of(h));
-        fresh.slots[j] = s->slots[i];
-        fresh.count++;
-    }
-    LS_ASSERT(fresh.count == s->count); /* every live entry, and only those, moved */
+    bucket_t *old = s->buckets;
+    uint64_t count = s->count;
+    s->count = 0;
+    shard_set_table(s, mem, fresh_n);
+    for (uint64_t b = 0; b < n; b++)
+        for (uint32_t k = 0; k < BUCKET; k++)
+            if (old[b].key[k])
+                shard_place(s, hash_addr(old[b].key[k] & ADDR_MASK), old[b].key[k], old[b].val[k]);
+    LS_ASSERT(s->count == count); /* every entry moved */
+    (void)count;
     /* The initial tables are carved from one mapping and stay mapped (about 270 KiB of
      * address space, touched only where used); later ones have mappings of their own. */
-    if (cap != INITIAL_CAPACITY)
-        ls_pages_free(s->slots, table_bytes(cap));
-    s->slots = fresh.slots;
-    s->ctrl = fresh.ctrl;
-    s->mask = fresh.mask;
-    s->growth_left = max_fill(new_cap) - s->count;
+    if (n != INITIAL_BUCKETS)
+        ls_pages_free(old, table_bytes(n));
     return 0;
 }
 
-/* Remove slot i. Its control byte becomes empty again when no probe sequence can have
- * passed over it while looking further (a run of empty-or-deleted bytes around it, read
- * as one group, was never full); otherwise a tombstone. */
-static inline void shard_delete_at(shard_t *s, uint32_t i)
+/* Empty slot i, whose entry has hash h: the buckets its probe passed over (from its home
+ * up to its own) count one entry fewer. */
+static inline void shard_delete_at(shard_t *s, uint32_t i, uint64_t h)
 {
-    uint32_t before = (i - GROUP) & s->mask;
-    uint32_t empty_after = group_match(s->ctrl, i, CTRL_EMPTY);
-    uint32_t empty_before = group_match(s->ctrl, before, CTRL_EMPTY);
-    int never_full = empty_after && empty_before &&
-                     (uint32_t)__builtin_ctz(empty_after) + (uint32_t)(__builtin_clz(empty_before) - 16) < GROUP;
-    set_ctrl(s, i, never_full ? CTRL_EMPTY : CTRL_DELETED);
-    s->growth_left += never_full;
+    uint32_t mask = s->mask, at = i / BUCKET;
+    for (uint32_t b = home_of(h, mask); b != at; b = (b + 1) & mask)
+        s->passed[b] -= s->passed[b] != PASSED_MAX;
+    s->buckets[at].key[i % BUCKET] = 0;
     LS_ASSERT(s->count > 0);
     s->count--;
 }
@@ -306,39 +302,41 @@ static inline int side_maybe_holds(void)
 static inline int shard_remove(uintptr_t p, ls_ptr_entry_t *out)
 {
     shard_t *s = shard_of(p);
-    uint64_t addr16 = (uint64_t)p >> 4;
+    uint64_t addr16 = (uint64_t)p >> 4, h = hash_addr(addr16);
     int found = 0;
     int fast = ls_bias_lock(&s->lock, ls_bias_me());
-    uint32_t i = shard_find(s, addr16, hash_addr(addr16));
+    uint32_t i = shard_find(s, addr16, h);
     if (LS_LIKELY(i != UINT32_MAX)) {
-        unpack(&s->slots[i], out);
-        shard_delete_at(s, i);
+        unpack(s->buckets[i / BUCKET].key[i % BUCKET], s->buckets[i / BUCKET].val[i % BUCKET], out);
+        shard_delete_at(s, i, h);
         found = 1;
     }
     ls_bias_unlock(&s->lock, fast);
     return found;
 }
 
-/* Put a new entry (its address known absent, h its hash) in the shard. Called with the
- * lock held. */
+/* Put a new entry (its address known absent, h its hash) in the shard, doubling the
+ * table first when it is full. Called with the lock held. */
 static inline int shard_add(shard_t *s, uint64_t h, uint64_t key, uint64_t val)
 {
-    uint32_t i = shard_find_free(s, h);
-    if (LS_UNLIKELY(s->growth_left == 0) && s->ctrl[i] == CTRL_EMPTY) {
-        uint64_t cap = (uint64_t)s->mask + 1;
-        /* Many tombstones: rehash at the same size (as Abseil does, up to 25/32 live);
-         * mostly live: double. */
-        if (shard_rehash(s, s->count * 32 <= cap * 25 ? cap : cap * 2) != 0)
-            return -1;
-        i = shard_find_free(s, h);
-    }
-    s->growth_left -= s->ctrl[i] == CTRL_EMPTY;
-    set_ctrl(s, i, tag_of(h));
-    s->slots[i].key = key;
-    s->slots[i].val = val;
-    s->count++;
-    LS_ASSERT(s->count + s->growth_left <= max_fill((uint64_t)s->mask + 1));
+    if (LS_UNLIKELY(s->count >= s->limit) && shard_grow(s) != 0)
+        return -1;
+    shard_place(s, h, key, val);
     return 0;
+}
+
+/* Insert when the home bucket alone cannot tell (shard lock held): as ls_ptr_insert. */
+static LS_NOINLINE int shard_insert_slow(shard_t *s, uint64_t h, uint64_t key, uint64_t val,
+                                         ls_ptr_entry_t *replaced)
+{
+    uint32_t i = shard_find(s, key & ADDR_MASK, h);
+    if (i == UINT32_MAX)
+        return shard_add(s, h, key, val) != 0 ? -1 : 0;
+    bucket_t *bk = &s->buckets[i / BUCKET];
+    unpack(bk->key[i % BUCKET], bk->val[i % BUCKET], replaced);
+    bk->key[i % BUCKET] = key;
+    bk->val[i % BUCKET] = val;
+    return 1;
 }
 
 int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
@@ -363,16 +361,20 @@ int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
     shard_t *s = shard_of(p);
     uint64_t addr16 = (uint64_t)p >> 4, h = hash_addr(addr16);
     uint64_t key = addr16 | (uint64_t)site << ADDR_BITS, val = size | (uint64_t)epoch << 32;
-    int result = 0;
     int fast = ls_bias_lock(&s->lock, ls_bias_me());
-    uint32_t i = shard_find(s, addr16, h);
-    if (LS_UNLIKELY(i != UINT32_MAX)) {
-        unpack(&s->slots[i], replaced);
-        s->slots[i].key = key;
-        s->slots[i].val = val;
-        result = 1;
-    } else if (shard_add(s, h, key, val) != 0) {
-        result = -1;
+    /* The common case in one look at the home bucket: p is not there, no entry was
+     * pushed past it (so p is nowhere else), it has an empty slot, the table has room. */
+    uint32_t b = home_of(h, s->mask), empty;
+    bucket_t *bk = &s->buckets[b];
+    int result;
+    if (LS_LIKELY(!bucket_scan(bk, addr16, &empty) && empty && !s->passed[b] && s->count < s->limit)) {
+        uint32_t k = (uint32_t)__builtin_ctz(empty);
+        bk->key[k] = key;
+        bk->val[k] = val;
+        s->count++;
+        result = 0;
+    } else {
+        result = shard_insert_slow(s, h, key, val, replaced);
     }
     ls_bias_unlock(&s->lock, fast);
     return result;
@@ -392,12 +394,13 @@ static void shard_walk(const shard_t *s, void (*fn)(const ls_ptr_entry_t *e, voi
 {
     if (!s->count) /* most shards of a small program: their pages were never touched */
         return;
-    for (uint64_t i = 0; i <= s->mask && s->slots; i++)
-        if (s->ctrl[i] & CTRL_FULL) {
-            ls_ptr_entry_t e;
-            unpack(&s->slots[i], &e);
-            fn(&e, ctx);
-        }
+    for (uint64_t b = 0; b <= s->mask; b++)
+        for (uint32_t k = 0; k < BUCKET; k++)
+            if (s->buckets[b].key[k]) {
+                ls_ptr_entry_t e;
+                unpack(s->buckets[b].key[k], s->buckets[b].val[k], &e);
+                fn(&e, ctx);
+            }
 }
 
 static void side_walk(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx)
@@ -427,6 +430,47 @@ void ls_ptr_foreach_locked(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void 
     for (unsigned k = 0; k < LS_PTR_SHARDS; k++)
         shard_walk(&shards[k], fn, ctx);
     side_walk(fn, ctx);
+}
+
+/* One shard's invariants: every entry is found from its home bucket, `count` is the
+ * number of entries, and each bucket's `passed` is the number of entries whose probe
+ * went past it (or stuck at PASSED_MAX). Lock held; `expect` is room for a count per
+ * bucket. */
+static int shard_consistent(const shard_t *s, uint32_t *expect)
+{
+    uint32_t n = s->mask + 1;
+    uint64_t count = 0;
+    memset(expect, 0, n * sizeof *expect);
+    for (uint32_t c = 0; c < n; c++)
+        for (uint32_t k = 0; k < BUCKET; k++) {
+            uint64_t key = s->buckets[c].key[k], h = hash_addr(key & ADDR_MASK);
+            if (!key)
+                continue;
+            count++;
+            if (shard_find(s, key & ADDR_MASK, h) != c * BUCKET + k)
+                return 0;
+            for (uint32_t b = home_of(h, s->mask); b != c; b = (b + 1) & s->mask)
+                expect[b]++;
+        }
+    for (uint32_t b = 0; b < n; b++)
+        if (s->passed[b] != PASSED_MAX && s->passed[b] != expect[b])
+            return 0;
+    return count == s->count;
+}
+
+int ls_ptr_consistent(void)
+{
+    int ok = 1;
+    uint32_t me = ls_bias_me();
+    for (unsigned k = 0; k < LS_PTR_SHARDS && ok; k++) {
+        ls_bias_lock_slow(&shards[k].lock, me, 0);
+        size_t room = ((size_t)shards[k].mask + 1) * sizeof(uint32_t);
+        uint32_t *expect = ls_pages_alloc(room);
+        ok = expect && shard_consistent(&shards[k], expect);
+        ls_pages_free(expect, room);
+        ls_bias_unlock_slow(&shards[k].lock);
+    }
+    return ok;
 }
 
 uint64_t ls_ptr_count(void)

@@ -1,8 +1,8 @@
 /*
  * ptrtable.h — the table of live allocations: pointer -> (requested size, site id,
  * birth epoch). Sharded by address region, so each thread mostly meets the shards of its
- * own malloc arena; each shard is an open-addressing table of 16-byte entries with
- * linear probing and backward-shift deletion (ptrtable.c says how entries are packed).
+ * own malloc arena; each shard is an open-addressing table of 16-byte entries in
+ * cache-line buckets (ptrtable.c says how entries are packed and found).
  */
 #ifndef LS_PTRTABLE_H
 #define LS_PTRTABLE_H
@@ -39,6 +39,10 @@ LS_HIDDEN void ls_ptr_foreach(void (*fn)(const ls_ptr_entry_t *e, void *ctx), vo
 
 /* The same, for a caller that holds every shard lock (ls_ptr_lock_all): the scan. */
 LS_HIDDEN void ls_ptr_foreach_locked(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx);
+
+/* 1 when every shard's internal counts agree with its entries (the unit tests; quadratic
+ * in a shard's buckets). */
+LS_HIDDEN int ls_ptr_consistent(void);
 
 /* Number of live entries. */
 LS_HIDDEN uint64_t ls_ptr_count(void);

@@ -41,7 +41,7 @@ static ls_thread_t shared_block_storage;
 static pthread_key_t thread_key;
 __thread ls_thread_t *ls_thread_block __attribute__((tls_model("initial-exec")));
 static __thread int tls_exited __attribute__((tls_model("initial-exec")));
-static atomic_int blocks_in_use;
+atomic_int ls_blocks_in_use;
 
 static void thread_exit(void *arg);
 
@@ -65,8 +65,8 @@ static void thread_exit(void *arg)
     ls_thread_block = NULL;
     tls_exited = 1;
     ls_spin_lock(&threads_lock);
-    LS_ASSERT(atomic_load_explicit(&blocks_in_use, memory_order_relaxed) > 0);
-    atomic_fetch_sub_explicit(&blocks_in_use, 1, memory_order_relaxed);
+    LS_ASSERT(atomic_load_explicit(&ls_blocks_in_use, memory_order_relaxed) > 0);
+    atomic_fetch_sub_explicit(&ls_blocks_in_use, 1, memory_order_relaxed);
     t->next_free = threads_free;
     threads_free = t;
     ls_spin_unlock(&threads_lock);
@@ -79,7 +79,7 @@ LS_NOINLINE ls_thread_t *ls_thread_attach(void)
     if (tls_exited) /* past our TLS destructor: share one atomically-updated block */
         return &shared_block_storage;
     ls_spin_lock(&threads_lock);
-    atomic_fetch_add_explicit(&blocks_in_use, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&ls_blocks_in_use, 1, memory_order_relaxed);
     ls_thread_t *t = threads_free;
     if (t) {
         threads_free = t->next_free;
@@ -222,11 +222,6 @@ void ls_site_totals(uint32_t id, ls_site_counters_t *sum)
         sum->free_count += __atomic_load_n(&c->free_count, __ATOMIC_RELAXED);
     }
     ls_spin_unlock(&threads_lock);
-}
-
-int ls_threads_multi(void)
-{
-    return atomic_load_explicit(&blocks_in_use, memory_order_relaxed) > 1;
 }
 
 /* Lock-free: blocks are only ever prepended to threads_all (with a release store) and

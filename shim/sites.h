@@ -107,7 +107,11 @@ LS_HIDDEN ls_site_t *ls_site_by_id(uint32_t id);
 LS_HIDDEN void ls_site_totals(uint32_t id, ls_site_counters_t *sum);
 LS_HIDDEN int ls_sites_degraded(void);
 /* More than one thread has tracked allocations (blocks in use > 1). */
-LS_HIDDEN int ls_threads_multi(void);
+LS_HIDDEN extern atomic_int ls_blocks_in_use; /* thread blocks in use (sites.c) */
+static inline int ls_threads_multi(void)
+{
+    return atomic_load_explicit(&ls_blocks_in_use, memory_order_relaxed) > 1;
+}
 /* Sum of every block's traced_pending. */
 LS_HIDDEN int64_t ls_threads_pending(void);
 /* Called at thread exit with the block being released (engine.c flushes its pending bytes). */

@@ -22,6 +22,7 @@
 #include <libunwind.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -142,6 +143,56 @@ static inline set_t *set_of(const ls_stack_cache_t *c, uintptr_t ip, uintptr_t s
 #define PLAIN_STEPPED 64
 static __thread unsigned plain_walks __attribute__((tls_model("initial-exec")));
 
+/* ---- fork and libunwind -------------------------------------------------------------
+ * libunwind takes mutexes of its own while it steps. A fork() while another thread holds
+ * one would leave it locked for ever in the child, whose first unwind would then wait
+ * for ever (seen: a child of a program that forks while its threads allocate). So the
+ * fork handlers close a gate: a walk starts only while no fork is being prepared, and
+ * the prepare handler waits until every walk under way has left libunwind. A thread's
+ * nested walk (a fill falling back to a plain walk) or a fork made by the walking thread
+ * itself (a signal handler) never waits for its own walk. */
+static atomic_uint walkers;       /* threads inside libunwind */
+static atomic_int fork_preparing; /* the gate is closed */
+static __thread unsigned walking __attribute__((tls_model("initial-exec")));
+
+static void walk_enter(void)
+{
+    if (walking++)
+        return;
+    for (;;) {
+        while (atomic_load(&fork_preparing))
+            sched_yield();
+        atomic_fetch_add(&walkers, 1); /* seq_cst, then the flag: Dekker with the fork side */
+        if (!atomic_load(&fork_preparing))
+            return;
+        atomic_fetch_sub(&walkers, 1);
+    }
+}
+
+static void walk_leave(void)
+{
+    if (--walking == 0)
+        atomic_fetch_sub(&walkers, 1);
+}
+
+void ls_unwind_fork_prepare(void)
+{
+    atomic_store(&fork_preparing, 1);
+    while (atomic_load(&walkers) > (walking ? 1u : 0u))
+        sched_yield();
+}
+
+void ls_unwind_fork_parent(void)
+{
+    atomic_store(&fork_preparing, 0);
+}
+
+void ls_unwind_fork_child(void)
+{
+    atomic_store(&walkers, walking ? 1u : 0u); /* the other walkers' threads are gone */
+    atomic_store(&fork_preparing, 0);
+}
+
 /* Walk with unw_step from here. */
 static int backtrace_stepped(void **buf, int max)
 {
@@ -167,11 +218,13 @@ static unsigned backtrace_plain(uintptr_t *out, unsigned max)
     void *buf[LS_MAX_FRAMES + SHIM_FRAME_SLACK];
     int cancel;
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+    walk_enter();
     /* The two walks differ only in the frame they start from, inside the shim, which is
      * stripped below; linked into a test program (nothing stripped) only one is used. */
     int n = plain_walks < PLAIN_STEPPED && ls_self_end
                 ? (plain_walks++, backtrace_stepped(buf, (int)(max + SHIM_FRAME_SLACK)))
                 : unw_backtrace(buf, (int)(max + SHIM_FRAME_SLACK));
+    walk_leave();
     pthread_setcancelstate(cancel, NULL);
     int first = 0;
     while (first < n && in_self((uintptr_t)buf[first]))
@@ -249,10 +302,14 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
 {
     unw_context_t uc;
     unw_cursor_t cur;
-    if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
-        return backtrace_plain(out, max);
     int cancel; /* see backtrace_plain */
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+    walk_enter();
+    if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0) {
+        walk_leave();
+        pthread_setcancelstate(cancel, NULL);
+        return backtrace_plain(out, max);
+    }
     /* The hook saved the caller's RBP just below the caller's SP: checks may start there. */
     fill_t f = {e, caller.sp - 16, c->hi, 1};
     prev_frame_t prev = {0, 0, 0, 0};
@@ -280,6 +337,7 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
             note_frame(&cur, &prev, sp, f.hi);
         out[n++] = ip;
     } while (n < max && unw_step(&cur) > 0);
+    walk_leave();
     pthread_setcancelstate(cancel, NULL);
     if (n == 0)
         out[n++] = 0;

@@ -38,6 +38,13 @@ LS_HIDDEN void ls_unwind_init(void);
 LS_HIDDEN unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cache,
                                      ls_caller_t caller, void ***memo);
 
+/* fork(): the prepare handler waits until no other thread is inside libunwind (and
+ * keeps new walks out) so that no libunwind lock is held in the child; the parent and
+ * child handlers open the gate again. */
+LS_HIDDEN void ls_unwind_fork_prepare(void);
+LS_HIDDEN void ls_unwind_fork_parent(void);
+LS_HIDDEN void ls_unwind_fork_child(void);
+
 /* Forget a cache (its thread block is being handed to another thread). */
 LS_HIDDEN void ls_unwind_cache_reset(ls_stack_cache_t *cache);
 

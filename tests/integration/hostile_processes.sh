@@ -4,7 +4,8 @@
 # (a snapshot timer running too), several times over, under a timeout: no deadlock,
 # every child and the parent write their own exact exit snapshots; vfork+exec,
 # posix_spawn and exec of the parent itself with the variables inherited: each image
-# writes its own snapshot with its own figures; a vfork child that _exits writes none.
+# writes its own snapshot with its own figures; a vfork child that _exits writes none;
+# 400 forks while two threads walk their stacks with libunwind: no child ever hangs.
 exec python3 - <<'PY'
 import os, subprocess, sys
 sys.path.insert(0, os.path.join(os.environ["LS_ROOT"], "tests/integration"))
@@ -53,6 +54,20 @@ for attempt in range(4):
             check(figures_at(parents[0], "hostile_fork.c", "parent_site") == (777, 1), f"{tag}: parent_site")
             check(figures_at(parents[0], "hostile_fork.c", "thread_site") == (0, 0),
                   f"{tag}: the threads freed all they held: {figures_at(parents[0], 'hostile_fork.c', 'thread_site')}")
+
+# ---- fork while other threads are inside libunwind (tests/programs/fork_unwinding.c):
+# libunwind's step holds a mutex of its own; a child forked while another thread held it
+# used to wait for ever at its first stack walk (1 run in 3 of this program hung a child)
+prog = os.path.join(PROGS, "fork_unwinding")
+out = os.path.join(TMP, "fork_unwinding")
+try:
+    r = run([prog, "400", "2"], out, timeout=180)
+    check(r.returncode == 0 and r.stdout == "forked 400 children\n" and r.stderr == "",
+          f"forks while threads unwind: {r.returncode} {r.stdout!r} {r.stderr!r}")
+    exits = snapshots(out, "*.exit.lss")
+    check(len(exits) == 401, f"forks while threads unwind: {len(exits)} exit snapshots, expected 401")
+except subprocess.TimeoutExpired:
+    check(False, "forks while threads unwind: still running after 180 s (deadlock)")
 
 # ---- vfork + exec, vfork + _exit, posix_spawn, exec of the parent itself
 prog = os.path.join(PROGS, "hostile_spawn")

@@ -1,6 +1,7 @@
 /*
  * test_engine_ptrtable.c — the table of live allocations: exact membership through
- * growth and backward-shift deletion (checked against a plain reference array),
+ * growth, overflow past full buckets and deletion (checked against a plain reference
+ * array, and the buckets' overflow counts against the entries),
  * stale-entry replacement, entries too large to pack (the side list), the table's
  * bytes per live entry, and concurrent use by several threads.
  */
@@ -42,8 +43,9 @@ static void sum_entries(const ls_ptr_entry_t *e, void *ctx)
     s->count++;
 }
 
-/* Random inserts and removes over a pointer range that makes probe runs collide, so
- * the table grows many times and backward shifts happen constantly. */
+/* Random inserts and removes over a pointer range dense enough that buckets fill, so the
+ * table grows many times and entries are pushed past full buckets and deleted again
+ * constantly; the overflow counts stay exact (ls_ptr_consistent) all along. */
 START_TEST(matches_reference_under_churn)
 {
     enum { N = 200000, SPACE = 60000 };
@@ -68,7 +70,10 @@ START_TEST(matches_reference_under_churn)
             live_bytes += size;
             live_count++;
         }
+        if (i % 25000 == 0)
+            ck_assert(ls_ptr_consistent());
     }
+    ck_assert(ls_ptr_consistent());
     sum_t s = {0, 0};
     ls_ptr_foreach(sum_entries, &s);
     ck_assert_uint_eq(s.bytes, live_bytes);
@@ -81,6 +86,7 @@ START_TEST(matches_reference_under_churn)
         ck_assert_int_eq(ls_ptr_remove(p, &old), ref_size[k] ? 1 : 0);
     }
     ck_assert_uint_eq(ls_ptr_count(), 0);
+    ck_assert(ls_ptr_consistent()); /* every overflow count back to 0 */
     free(ref_size);
 }
 END_TEST
@@ -140,8 +146,8 @@ START_TEST(entries_that_do_not_pack_are_kept_exactly)
 END_TEST
 
 /* A live block costs at most 40 bytes of table, at every size from 16 Ki to 512 Ki blocks
- * (all in one 64 MiB region, so in one shard); churn at a constant live count (frees
- * leave tombstones) does not make the table grow. */
+ * (all in one 64 MiB region, so in one shard); churn at a constant live count does not
+ * make the table grow. */
 START_TEST(table_bytes_per_entry_stay_under_40)
 {
     enum { N = 1 << 19 };
