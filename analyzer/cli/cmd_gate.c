@@ -53,8 +53,9 @@ static int gate_option(void *ctx, int index, const char *v)
 }
 
 /* Issue 11: one line per sampled process before the verdict, saying that its figures are
- * estimates and at what rate (the JSON report carries "sample_rate" and "estimated").
- * Nothing for an exact run, whose output is unchanged. */
+ * estimates and at what rate (the JSON report carries "sample_rate" and "estimated"); the
+ * messages below mark each of them with "~" (model/rules.c), for the same processes (those
+ * with a sample_rate). Nothing for an exact run, whose output is unchanged. */
 static void print_sampling_notes(FILE *f, const ls_analysis_t *a)
 {
     for (size_t i = 0; i < a->n_procs; i++) {

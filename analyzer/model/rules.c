@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lost.h"
+#include "sampling.h"
 #include "util.h"
 
 int ls_rule_is_module(ls_rule_kind_t kind) { return kind == LS_RULE_MODULE_MAX_BYTES || kind == LS_RULE_MODULE_GROWTH; }
@@ -64,30 +65,40 @@ const char *ls_format_rate(char *buf, size_t len, double bytes)
 
 static const char *sz(char *buf, size_t len, double bytes) { return ls_format_size(buf, len, (int64_t)llround(bytes), 0); }
 
+/* Issue 11: "~" before each measured figure of a sampled process (an estimate), as `top` and
+ * `diff` print them and as `gate`'s note line for the process says; "" in an exact run, whose
+ * messages are unchanged. Budgets are the policy's exact numbers and stay unmarked. */
+static const char *est_of(const ls_analysis_t *a, size_t pi)
+{
+    return LS_EST(a->procs[pi].sample_rate);
+}
+
 /* A site's rules: a leak at fail_on severity or worse, and the growth budgets. */
 static void evaluate_site(ls_analysis_t *a, size_t pi, ls_site_result_t *s, const char *unit)
 {
     const ls_policy_t *pol = a->policy;
     char b1[32], b2[32], b3[32], lab[512];
     const ls_class_t *c = &s->c;
+    const char *est = est_of(a, pi);
     if (c->pattern == LS_PAT_LEAK && (int)c->severity >= pol->fail_on) {
         add_violation(a, pi, s, LS_RULE_LEAK, 0,
-                      "%s: leak of severity %s: %s/%s, %s live, projected %s over the horizon (rule: fail_on %s)",
-                      ls_site_label(s, lab, sizeof lab), ls_severity_name(c->severity),
-                      ls_format_rate(b1, sizeof b1, c->bytes_per_step), unit, sz(b2, sizeof b2, c->verdict_live_bytes),
-                      sz(b3, sizeof b3, c->projected_bytes), ls_severity_name(pol->fail_on));
+                      "%s: leak of severity %s: %s%s/%s, %s%s live, projected %s%s over the horizon (rule: fail_on %s)",
+                      ls_site_label(s, lab, sizeof lab), ls_severity_name(c->severity), est,
+                      ls_format_rate(b1, sizeof b1, c->bytes_per_step), unit, est,
+                      sz(b2, sizeof b2, c->verdict_live_bytes), est, sz(b3, sizeof b3, c->projected_bytes),
+                      ls_severity_name(pol->fail_on));
         s->violated = 1;
     }
     int growing = c->trend == LS_TREND_INCREASING && (c->pattern == LS_PAT_LEAK || c->pattern == LS_PAT_INCONCLUSIVE);
     if (growing && pol->max_bytes_per_step >= 0 && c->bytes_per_step > pol->max_bytes_per_step) {
-        add_violation(a, pi, s, LS_RULE_GROWTH_PER_STEP, 0, "%s: grows %s/%s, budget %s/%s",
-                      ls_site_label(s, lab, sizeof lab), sz(b1, sizeof b1, c->bytes_per_step), unit,
+        add_violation(a, pi, s, LS_RULE_GROWTH_PER_STEP, 0, "%s: grows %s%s/%s, budget %s/%s",
+                      ls_site_label(s, lab, sizeof lab), est, sz(b1, sizeof b1, c->bytes_per_step), unit,
                       sz(b2, sizeof b2, pol->max_bytes_per_step), unit);
         s->violated = 1;
     }
     if (growing && pol->max_bytes_per_snapshot >= 0 && s->bytes_per_snapshot > pol->max_bytes_per_snapshot) {
-        add_violation(a, pi, s, LS_RULE_GROWTH_PER_SNAPSHOT, 0, "%s: grows %s per snapshot interval, budget %s",
-                      ls_site_label(s, lab, sizeof lab), sz(b1, sizeof b1, s->bytes_per_snapshot),
+        add_violation(a, pi, s, LS_RULE_GROWTH_PER_SNAPSHOT, 0, "%s: grows %s%s per snapshot interval, budget %s",
+                      ls_site_label(s, lab, sizeof lab), est, sz(b1, sizeof b1, s->bytes_per_snapshot),
                       sz(b2, sizeof b2, pol->max_bytes_per_snapshot));
         s->violated = 1;
     }
@@ -101,17 +112,18 @@ static void evaluate_location(ls_analysis_t *a, size_t pi, ls_location_result_t 
     const ls_policy_t *pol = a->policy;
     const ls_class_t *c = &l->c;
     char b1[32], b2[32], b3[32];
+    const char *est = est_of(a, pi);
     if (c->pattern != LS_PAT_LEAK || (int)c->severity < pol->fail_on)
         return;
     for (size_t i = 0; i < l->n_stacks; i++)
         if (l->stacks[i]->c.pattern == LS_PAT_LEAK && l->stacks[i]->c.severity >= c->severity)
             return;
     add_violation(a, pi, l->stacks[0], LS_RULE_LEAK, 0,
-                  "%s (%s:%d): leak of severity %s at this location, summed over %zu stacks: %s/%s, %s live, "
-                  "projected %s over the horizon (rule: fail_on %s)",
-                  l->loc->function, l->loc->file, l->loc->line, ls_severity_name(c->severity), l->n_stacks,
-                  ls_format_rate(b1, sizeof b1, c->bytes_per_step), unit, sz(b2, sizeof b2, c->verdict_live_bytes),
-                  sz(b3, sizeof b3, c->projected_bytes), ls_severity_name(pol->fail_on));
+                  "%s (%s:%d): leak of severity %s at this location, summed over %zu stacks: %s%s/%s, %s%s live, "
+                  "projected %s%s over the horizon (rule: fail_on %s)",
+                  l->loc->function, l->loc->file, l->loc->line, ls_severity_name(c->severity), l->n_stacks, est,
+                  ls_format_rate(b1, sizeof b1, c->bytes_per_step), unit, est, sz(b2, sizeof b2, c->verdict_live_bytes),
+                  est, sz(b3, sizeof b3, c->projected_bytes), ls_severity_name(pol->fail_on));
     l->violated = 1;
 }
 
@@ -121,19 +133,20 @@ static void evaluate_global(ls_analysis_t *a, size_t pi)
     const ls_policy_t *pol = a->policy;
     const ls_proc_result_t *r = &a->procs[pi];
     char b1[32], b2[32];
+    const char *est = est_of(a, pi); /* the peak, and its share of the budget */
     if (pol->max_bytes < 0)
         return;
     double peak = (double)r->p->traced_peak;
     double pct = pol->max_bytes > 0 ? 100.0 * peak / pol->max_bytes : INFINITY;
     if (pct >= pol->critical_pct)
         add_violation(a, pi, NULL, LS_RULE_GLOBAL_MAX_BYTES, 0,
-                      "%s (pid %llu): peak traced memory %s is %.1f%% of the budget %s (critical at %g%%)",
-                      r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, peak), pct,
+                      "%s (pid %llu): peak traced memory %s%s is %s%.1f%% of the budget %s (critical at %g%%)",
+                      r->p->prog, (unsigned long long)r->p->pid, est, sz(b1, sizeof b1, peak), est, pct,
                       sz(b2, sizeof b2, pol->max_bytes), pol->critical_pct);
     else if (pct >= pol->warning_pct) {
         add_violation(a, pi, NULL, LS_RULE_GLOBAL_MAX_BYTES, 0,
-                      "%s (pid %llu): peak traced memory %s is %.1f%% of the budget %s (warning at %g%%)",
-                      r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, peak), pct,
+                      "%s (pid %llu): peak traced memory %s%s is %s%.1f%% of the budget %s (warning at %g%%)",
+                      r->p->prog, (unsigned long long)r->p->pid, est, sz(b1, sizeof b1, peak), est, pct,
                       sz(b2, sizeof b2, pol->max_bytes), pol->warning_pct);
         a->v[a->n_v - 1].warning = 1;
     }
@@ -144,17 +157,20 @@ static void evaluate_modules(ls_analysis_t *a, size_t pi, const char *unit)
     const ls_policy_t *pol = a->policy;
     const ls_proc_result_t *r = &a->procs[pi];
     char b1[32], b2[32];
+    const char *est = est_of(a, pi);
     for (size_t m = 0; m < pol->n_modules; m++) {
         const ls_module_budget_t *mb = &pol->modules[m];
         const ls_module_usage_t *u = &r->modules[m];
         if (mb->max_bytes >= 0 && u->live_bytes > mb->max_bytes)
-            add_violation(a, pi, NULL, LS_RULE_MODULE_MAX_BYTES, m, "module %s in %s (pid %llu): %s live at the end, budget %s",
-                          mb->name, r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, u->live_bytes),
+            add_violation(a, pi, NULL, LS_RULE_MODULE_MAX_BYTES, m,
+                          "module %s in %s (pid %llu): %s%s live at the end, budget %s", mb->name, r->p->prog,
+                          (unsigned long long)r->p->pid, est, sz(b1, sizeof b1, u->live_bytes),
                           sz(b2, sizeof b2, mb->max_bytes));
         if (mb->max_bytes_per_step >= 0 && u->bytes_per_step > mb->max_bytes_per_step)
-            add_violation(a, pi, NULL, LS_RULE_MODULE_GROWTH, m, "module %s in %s (pid %llu): grows %s/%s, budget %s/%s",
-                          mb->name, r->p->prog, (unsigned long long)r->p->pid, sz(b1, sizeof b1, u->bytes_per_step),
-                          unit, sz(b2, sizeof b2, mb->max_bytes_per_step), unit);
+            add_violation(a, pi, NULL, LS_RULE_MODULE_GROWTH, m,
+                          "module %s in %s (pid %llu): grows %s%s/%s, budget %s/%s", mb->name, r->p->prog,
+                          (unsigned long long)r->p->pid, est, sz(b1, sizeof b1, u->bytes_per_step), unit,
+                          sz(b2, sizeof b2, mb->max_bytes_per_step), unit);
     }
 }
 
@@ -176,19 +192,20 @@ static void judge_location(ls_analysis_t *a, size_t pi, size_t bi, const loc_vie
     const ls_location_budget_t *b = &a->policy->locations[bi];
     const ls_class_t *c = l->c;
     char b1[32], b2[32], where[640];
+    const char *est = est_of(a, pi);
     snprintf(where, sizeof where, "location %s (%s:%d)%s", l->loc->function, l->loc->file, l->loc->line,
              l->n_stacks > 1 ? ", its stacks summed" : "");
     if (b->max_bytes >= 0 && l->live_bytes > b->max_bytes) {
-        add_violation(a, pi, l->site, LS_RULE_LOCATION_MAX_BYTES, bi, "%s: %s live at the end, budget %s", where,
-                      sz(b1, sizeof b1, l->live_bytes), sz(b2, sizeof b2, b->max_bytes));
+        add_violation(a, pi, l->site, LS_RULE_LOCATION_MAX_BYTES, bi, "%s: %s%s live at the end, budget %s", where,
+                      est, sz(b1, sizeof b1, l->live_bytes), sz(b2, sizeof b2, b->max_bytes));
         l->site->violated = 1;
         if (l->violated)
             *l->violated = 1;
     }
     int growing = c->trend == LS_TREND_INCREASING && (c->pattern == LS_PAT_LEAK || c->pattern == LS_PAT_INCONCLUSIVE);
     if (growing && b->max_bytes_per_step >= 0 && c->bytes_per_step > b->max_bytes_per_step) {
-        add_violation(a, pi, l->site, LS_RULE_LOCATION_GROWTH, bi, "%s: grows %s/%s, budget %s/%s", where,
-                      sz(b1, sizeof b1, c->bytes_per_step), unit, sz(b2, sizeof b2, b->max_bytes_per_step), unit);
+        add_violation(a, pi, l->site, LS_RULE_LOCATION_GROWTH, bi, "%s: grows %s%s/%s, budget %s/%s", where,
+                      est, sz(b1, sizeof b1, c->bytes_per_step), unit, sz(b2, sizeof b2, b->max_bytes_per_step), unit);
         l->site->violated = 1;
         if (l->violated)
             *l->violated = 1;

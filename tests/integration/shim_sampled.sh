@@ -16,10 +16,13 @@
 #  - the three leaks are `leak` with severity >= medium in every seed; the warm-up, the ring
 #    buffer, the fixed tables and the churn are never `leak`;
 #  - the benign variant passes the default gate at 64 KiB, 512 KiB and 2 MiB in seeds 1..20;
+#  - the default gate fails the leaky program's sampled run (seed 1) on its three leaks, each
+#    message (text, JSON, JUnit) with `~` before its rate, live bytes and projection, after a
+#    note naming the rate; an exact run of it fails on the same leaks with no `~` and no note;
 #  - a seed reproduces its estimates; output and exit status are the bare program's; the
 #    snapshot says it is sampled (state flag, SAMPLING record) and carries no scan.
 exec python3 - <<'PY'
-import json, os, subprocess, sys
+import json, os, re, subprocess, sys
 sys.path.insert(0, os.path.join(os.environ["LS_ROOT"], "tests/integration"))
 from lstest import *
 
@@ -108,6 +111,34 @@ if check(len(snap) == 1, "an exit snapshot"):
         tags.append(tag)
         pos += 6 + ln
     check(6 in tags and 5 not in tags, f"SAMPLING record and no scan: tags {sorted(set(tags))}")
+
+# the gate's messages mark a sampled run's estimates with ~, and an exact run's figures not
+def gate(out, tag):
+    junit = os.path.join(TMP, f"junit-{tag}.xml")
+    t = subprocess.run([CLI, "gate", out, "--junit", junit], capture_output=True, text=True)
+    j = subprocess.run([CLI, "gate", out, "--format", "json"], capture_output=True, text=True)
+    check(t.returncode == 1 and j.returncode == 1, f"gate {tag}: fails ({t.returncode} {j.returncode} {t.stderr.strip()})")
+    rep = json.loads(j.stdout) if j.stdout else {}
+    leaks = [v["message"] for v in rep.get("violations", []) if v["rule"] == "leak"]
+    return t.stdout, j.stdout, open(junit).read() if os.path.exists(junit) else "", leaks
+
+for tag, out, mark in (("sampled", os.path.join(TMP, "s64KiB-1"), "~"), ("exact", os.path.join(TMP, "exact"), "")):
+    if not mark:
+        r = run([PROG], out)
+        check(r.returncode == 0 and r.stdout == bare.stdout, f"exact run: {r.returncode} {r.stdout!r}")
+    text, js, junit, leaks = gate(out, tag)
+    m = re.escape(mark)
+    leak_msg = re.compile(rf"^\w+ \([^)]*{re.escape(SRC)}:\d+\): leak of severity \w+: {m}\+[\d.]+ \w+/step, "
+                          rf"{m}[\d.]+ \w+ live, projected {m}[\d.]+ \w+ over the horizon \(rule: fail_on medium\)$")
+    fails = [l[len("FAIL: [leak] "):] for l in text.splitlines() if l.startswith("FAIL: [leak] ")]
+    check(len(fails) == 3 and all(leak_msg.search(l) for l in fails), f"gate {tag}: three leak lines, ~ {mark!r}: {fails}")
+    check(sorted(leaks) == sorted(fails), f"gate {tag}: JSON messages are the text's: {leaks}")
+    check(all(f'message="{l}"' in junit for l in fails), f"gate {tag}: JUnit messages are the text's")
+    if mark:
+        check(re.search(r"^note: pid \d+ sampled at 64 KiB \(LEAKSCOPE_SAMPLE\): its figures are estimates \(~\)",
+                        text, re.M), f"gate sampled: note line: {text[:300]!r}")
+    else:
+        check("~" not in text + js + junit and "note:" not in text, f"gate exact: no ~ and no note: {text[:300]!r}")
 
 # benign: the default gate passes at every rate, in every seed
 for rate in ("64KiB", "512KiB", "2MiB"):

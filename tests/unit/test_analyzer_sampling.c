@@ -5,7 +5,9 @@
  * against the exact (Garwood) Poisson interval from tables, its coverage (95-97.5%) over
  * 20,000 simulated sampled runs of each of nine sites with known blocks, verdicts under sampling noise
  * (too few samples and growth within the noise are `inconclusive`, a clear leak stays a leak
- * and its severity is never above the exact run's), and `top`'s estimate marks and note.
+ * and its severity is never above the exact run's), the gate's violation messages (text and
+ * JSON) with `~` before each estimated figure and none on a budget or in an exact run, and
+ * `top`'s estimate marks and note.
  */
 #include <check.h>
 
@@ -83,10 +85,8 @@ static void write_step(const char *dir, int j, const live_t *live, size_t n, int
 
 typedef void (*series_fn)(int step, live_t *live);
 
-/* Writes STEPS snapshots of `nsites` sites given by fn, analyses them with the default
- * policy; the caller frees *a and *pol. */
-static void analyze_series(series_fn fn, size_t nsites, int sampled, ls_analysis_t *a, ls_policy_t *pol,
-                           char *dir_out)
+/* Writes STEPS snapshots of `nsites` sites given by fn into a new directory. */
+static char *write_series(series_fn fn, size_t nsites, int sampled)
 {
     char *dir = make_dir();
     for (int j = 0; j < STEPS; j++) {
@@ -94,6 +94,15 @@ static void analyze_series(series_fn fn, size_t nsites, int sampled, ls_analysis
         fn(j, live);
         write_step(dir, j, live, nsites, sampled);
     }
+    return dir;
+}
+
+/* Writes STEPS snapshots of `nsites` sites given by fn, analyses them with the default
+ * policy; the caller frees *a and *pol. */
+static void analyze_series(series_fn fn, size_t nsites, int sampled, ls_analysis_t *a, ls_policy_t *pol,
+                           char *dir_out)
+{
+    char *dir = write_series(fn, nsites, sampled);
     ls_policy_default(pol);
     char err[512];
     ck_assert_msg(ls_analyze(dir, pol, a, err, sizeof err) == 0, "%s", err);
@@ -327,6 +336,110 @@ START_TEST(verdicts_under_sampling_noise)
 }
 END_TEST
 
+/* ---- gate ---------------------------------------------------------------------------- */
+
+/* A budget of every kind the sites of three_sites break, and leaks of severity low fail. */
+static const char gate_policy[] = "fail_on: low\n"
+                                  "budgets:\n"
+                                  "  global: {max_bytes: 1MiB}\n"
+                                  "  growth: {max_bytes_per_step: 1KiB, max_bytes_per_snapshot: 1KiB}\n"
+                                  "  modules: [{name: smp, functions: ['*'], max_bytes: 1KiB, max_bytes_per_step: 1KiB}]\n"
+                                  "  locations: [{function: '*', max_bytes: 1KiB, max_bytes_per_step: 1KiB, name: all}]\n";
+
+/* three_sites, sampled or as an exact run of the same figures, under gate_policy: the
+ * analysis, and the gate's text and JSON outputs (the caller frees them). */
+static void gate_series(int sampled, ls_analysis_t *a, ls_policy_t *pol, char **text, char **json)
+{
+    char *dir = write_series(three_sites, 3, sampled), err[512];
+    ck_assert_msg(ls_policy_parse(gate_policy, strlen(gate_policy), "gate.yaml", NULL, pol, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert_msg(ls_analyze(dir, pol, a, err, sizeof err) == 0, "%s", err);
+    size_t len;
+    FILE *f = open_memstream(text, &len);
+    ls_gate_print(f, a);
+    fclose(f);
+    f = open_memstream(json, &len);
+    ls_report_json(f, a);
+    fclose(f);
+    remove_dir(dir);
+}
+
+/* The figures an estimate gives in a message of rule `rule`: the leak rule's rate, live
+ * bytes and projection; the global budget's peak and its share of the budget; one otherwise. */
+static size_t estimated_figures(const char *rule)
+{
+    return !strcmp(rule, "leak") ? 3 : !strcmp(rule, "global.max_bytes") ? 2 : 1;
+}
+
+static size_t count_marks(const char *s)
+{
+    size_t n = 0;
+    for (; (s = strchr(s, '~')) != NULL; s++)
+        n++;
+    return n;
+}
+
+/* `msg` without its marks is the message of some violation of x: the marks are all that a
+ * sampled run adds, the figures and budgets are the same. */
+static int unmarked_in(const ls_analysis_t *x, const char *msg)
+{
+    char plain[1024];
+    size_t w = 0;
+    for (; *msg && w + 1 < sizeof plain; msg++)
+        if (*msg != '~')
+            plain[w++] = *msg;
+    plain[w] = 0;
+    for (size_t i = 0; i < x->n_v; i++)
+        if (!strcmp(x->v[i].message, plain))
+            return 1;
+    return 0;
+}
+
+START_TEST(gate_marks_estimates)
+{
+    ls_analysis_t a, x;
+    ls_policy_t pol, xpol;
+    char *text, *json, *xtext, *xjson;
+    gate_series(1, &a, &pol, &text, &json);
+    gate_series(0, &x, &xpol, &xtext, &xjson);
+    static const char *const rules[] = {"leak", "growth.max_bytes_per_step", "growth.max_bytes_per_snapshot",
+                                        "global.max_bytes", "module:smp", "location:all"};
+    unsigned seen = 0;
+    for (size_t i = 0; i < a.n_v; i++) {
+        const ls_violation_t *v = &a.v[i];
+        for (size_t k = 0; k < sizeof rules / sizeof *rules; k++)
+            seen |= !strcmp(v->rule, rules[k]) ? 1u << k : 0;
+        ck_assert_msg(count_marks(v->message) == estimated_figures(v->rule), "[%s] %s", v->rule, v->message);
+        ck_assert_msg(!strstr(v->message, "budget ~"), "a budget is the user's exact number: %s", v->message);
+        if (strcmp(v->rule, "leak")) /* the leak rule's severity is judged on the interval */
+            ck_assert_msg(unmarked_in(&x, v->message), "[%s] %s", v->rule, v->message);
+    }
+    ck_assert_uint_eq(seen, (1u << (sizeof rules / sizeof *rules)) - 1);
+    ck_assert_msg(strstr(text, "FAIL: [growth.max_bytes_per_step] ?? (?\?): grows ~640 KiB/step, budget 1024 B/step\n"),
+                  "%s", text);
+    ck_assert_msg(strstr(text, "FAIL: [global.max_bytes] smp (pid 9): peak traced memory ~39.8 MiB is ~3982.6% of "
+                               "the budget 1024 KiB (critical at 100%)\n"), "%s", text);
+    ck_assert_msg(strstr(json, "\"message\": \"?? (?\?): leak of severity critical: ~+640 KiB/step, ~13.1 MiB live, "
+                               "projected ~611 GiB over the horizon (rule: fail_on low)\""), "%s", json);
+    ck_assert_msg(strstr(json, "\"message\": \"module smp in smp (pid 9): ~39.8 MiB live at the end, budget 1024 B\""),
+                  "%s", json);
+    /* the same figures from an exact run: the same messages, no mark anywhere */
+    ck_assert_uint_ge(x.n_v, a.n_v);
+    ck_assert_msg(strstr(xtext, "FAIL: [growth.max_bytes_per_step] ?? (?\?): grows 640 KiB/step, budget 1024 B/step\n"),
+                  "%s", xtext);
+    ck_assert_msg(!strchr(xtext, '~'), "%s", xtext);
+    ck_assert_msg(!strchr(xjson, '~'), "%s", xjson);
+    free(text);
+    free(json);
+    free(xtext);
+    free(xjson);
+    ls_analysis_free(&a);
+    ls_analysis_free(&x);
+    ls_policy_free(&pol);
+    ls_policy_free(&xpol);
+}
+END_TEST
+
 /* ---- top ---------------------------------------------------------------------------- */
 
 static char *top_text(const char *path, int *estimated, uint64_t *rate)
@@ -393,6 +506,7 @@ int main(void)
     tcase_add_test(t, live_interval_is_the_poisson_interval);
     tcase_add_test(t, live_interval_covers_95_percent);
     tcase_add_test(t, verdicts_under_sampling_noise);
+    tcase_add_test(t, gate_marks_estimates);
     tcase_add_test(t, top_marks_estimates);
     suite_add_tcase(s, t);
     return ls_check_run(s, CK_FORK_GETENV);
