@@ -80,8 +80,8 @@ static inline void leakscope_reset_peak(void)
 
 /* Switch tracking at run time: 0 for exact tracking, else sampled tracking with a mean of
  * `bytes` allocated between samples (as LEAKSCOPE_SAMPLE). Figures become unbiased
- * estimates; blocks traced before a switch to a sparser rate are thinned to match it.
- * Does nothing without the shim. */
+ * estimates; each block keeps the weight of the rate it was traced at, and blocks traced
+ * before a switch to a sparser rate are thinned to match it. Does nothing without the shim. */
 static inline void leakscope_set_sample(size_t bytes)
 {
     if (leakscope_shim_set_sample)

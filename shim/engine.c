@@ -548,7 +548,8 @@ void ls_record_sampled(void *p, size_t size, ls_caller_t caller)
             *memo = site;
     }
     ls_ptr_entry_t stale;
-    int r = ls_ptr_insert((uintptr_t)p, size, site->id, current_epoch32(), &stale);
+    uint8_t cls = atomic_load_explicit(&ls_sample_class, memory_order_relaxed); /* issue 11 */
+    int r = ls_ptr_insert((uintptr_t)p, size, site->id, current_epoch32(), cls, &stale);
     if (LS_UNLIKELY(r != 0)) {
         if (r < 0)
             return ls_engine_fail("its table of live allocations cannot grow (out of memory)");
@@ -559,7 +560,7 @@ void ls_record_sampled(void *p, size_t size, ls_caller_t caller)
     ls_count_alloc(t, site->id, size);
     traced_change(t, (int64_t)size);
     if (LS_UNLIKELY(atomic_load_explicit(&ls_sample_armed, memory_order_relaxed))) /* issue 11 */
-        ls_sample_note_alloc((uintptr_t)p, site->id, size);
+        ls_sample_note_alloc((uintptr_t)p, site->id, size, cls);
 }
 
 int ls_record_free(void *p)
@@ -581,7 +582,7 @@ int ls_record_take(void *p, ls_ptr_entry_t *old)
 void ls_record_restore(const ls_ptr_entry_t *old)
 {
     ls_ptr_entry_t stale;
-    if (ls_ptr_insert(old->ptr, old->size, old->site, old->epoch, &stale) < 0)
+    if (ls_ptr_insert(old->ptr, old->size, old->site, old->epoch, old->cls, &stale) < 0)
         ls_engine_fail("its table of live allocations cannot grow (out of memory)");
 }
 
@@ -592,7 +593,7 @@ void ls_record_release(const ls_ptr_entry_t *old)
         ls_count_free(t, old->site);
     traced_change(t, -(int64_t)old->size);
     if (LS_UNLIKELY(atomic_load_explicit(&ls_sample_armed, memory_order_relaxed))) /* issue 11 */
-        ls_sample_note_free(old->ptr, old->site, old->size);
+        ls_sample_note_free(old->ptr, old->site, old->size, old->cls);
 }
 
 /* ---- figures ------------------------------------------------------------------- */

@@ -17,9 +17,10 @@
  * ago, the entry's line is a cache miss that nothing can hide.
  *
  * Entries are 16 bytes: the address divided by 16 (glibc's blocks are 16-aligned and
- * below 2^47) with the site id in the top 21 bits, and the size with the birth epoch.
+ * below 2^47) with the site id in the top 21 bits, and the size (30 bits), the sampling
+ * class (2) and the birth epoch (32).
  * The table is doubled at 13/16 full, so a live block costs 19.7 to 39.4 bytes of it.
- * The rare block that does not fit (4 GiB or more, an unaligned or high address, a site
+ * The rare block that does not fit (1 GiB or more, an unaligned or high address, a site
  * id of 2^21 or more) goes to a small side list under its own lock, looked at only while
  * it holds something.
  *
@@ -42,13 +43,14 @@
 #define ADDR_BITS 43 /* address / 16 */
 #define SITE_BITS 21
 #define ADDR_MASK ((1ull << ADDR_BITS) - 1)
-#define SIZE_BITS 32 /* sizes packed in a slot are below 2^SIZE_BITS */
+#define SIZE_BITS 30 /* sizes packed in a slot are below 2^SIZE_BITS (1 GiB) */
+#define CLS_SHIFT 30 /* then the sampling class, 2 bits */
 
 /* A bucket holds its four keys, then their four values, so that the keys are matched
  * with two 16-byte loads. */
 typedef struct {
     uint64_t key[BUCKET]; /* address/16 | site << 43; 0: an empty slot (no block lives at 0) */
-    uint64_t val[BUCKET]; /* size | epoch << 32 */
+    uint64_t val[BUCKET]; /* size | class << 30 | epoch << 32 */
 } __attribute__((aligned(64))) bucket_t;
 
 typedef struct {
@@ -92,11 +94,19 @@ static inline int packable(uintptr_t p, uint64_t size, uint32_t site)
     return addr_packs(p) && size < (1ull << SIZE_BITS) && site < (1u << SITE_BITS);
 }
 
+_Static_assert(LS_PTR_CLASSES <= 1u << (32 - CLS_SHIFT), "a class fits between size and epoch");
+
+static inline uint64_t pack_val(uint64_t size, uint8_t cls, uint32_t epoch)
+{
+    return size | (uint64_t)cls << CLS_SHIFT | (uint64_t)epoch << 32;
+}
+
 static inline void unpack(uint64_t key, uint64_t val, ls_ptr_entry_t *e)
 {
     e->ptr = (uintptr_t)((key & ADDR_MASK) << 4);
     e->site = (uint32_t)(key >> ADDR_BITS);
     e->size = val & ((1ull << SIZE_BITS) - 1);
+    e->cls = (uint8_t)((val >> CLS_SHIFT) & (LS_PTR_CLASSES - 1));
     e->epoch = (uint32_t)(val >> 32);
 }
 
@@ -339,14 +349,14 @@ static LS_NOINLINE int shard_insert_slow(shard_t *s, uint64_t h, uint64_t key, u
     return 1;
 }
 
-int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
+int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch, uint8_t cls,
                   ls_ptr_entry_t *replaced)
 {
     LS_ASSERT(p != 0); /* 0 marks an empty slot */
     if (LS_UNLIKELY(!packable(p, size, site))) {
         /* p is never in both stores: an address that packed before may come back too
          * large for a slot (and one in the side list, below, small again). */
-        ls_ptr_entry_t e = {p, size, site, epoch};
+        ls_ptr_entry_t e = {p, size, site, epoch, cls};
         if (addr_packs(p) && shard_remove(p, replaced)) {
             if (side_insert(&e, replaced) < 0)
                 return -1;
@@ -356,11 +366,11 @@ int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
     }
     if (LS_UNLIKELY(side_maybe_holds()) && side_remove(p, replaced)) {
         ls_ptr_entry_t dummy;
-        return ls_ptr_insert(p, size, site, epoch, &dummy) < 0 ? -1 : 1;
+        return ls_ptr_insert(p, size, site, epoch, cls, &dummy) < 0 ? -1 : 1;
     }
     shard_t *s = shard_of(p);
     uint64_t addr16 = (uint64_t)p >> 4, h = hash_addr(addr16);
-    uint64_t key = addr16 | (uint64_t)site << ADDR_BITS, val = size | (uint64_t)epoch << 32;
+    uint64_t key = addr16 | (uint64_t)site << ADDR_BITS, val = pack_val(size, cls, epoch);
     int fast = ls_bias_lock(&s->lock, ls_bias_me());
     /* The common case in one look at the home bucket: p is not there, no entry was
      * pushed past it (so p is nowhere else), it has an empty slot, the table has room. */
@@ -422,6 +432,29 @@ void ls_ptr_foreach(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx)
     }
     ls_spin_lock(&side.lock);
     side_walk(fn, ctx);
+    ls_spin_unlock(&side.lock);
+}
+
+void ls_ptr_reclass(void (*fn)(ls_ptr_entry_t *e, void *ctx), void *ctx)
+{
+    uint32_t me = ls_bias_me();
+    for (unsigned k = 0; k < LS_PTR_SHARDS; k++) {
+        shard_t *s = &shards[k];
+        ls_bias_lock_slow(&s->lock, me, 0);
+        for (uint64_t b = 0; s->count && b <= s->mask; b++)
+            for (uint32_t i = 0; i < BUCKET; i++)
+                if (s->buckets[b].key[i]) {
+                    ls_ptr_entry_t e;
+                    unpack(s->buckets[b].key[i], s->buckets[b].val[i], &e);
+                    fn(&e, ctx);
+                    s->buckets[b].val[i] = pack_val(e.size, e.cls & (LS_PTR_CLASSES - 1), e.epoch);
+                }
+        ls_bias_unlock_slow(&s->lock);
+    }
+    ls_spin_lock(&side.lock);
+    uint64_t n = atomic_load_explicit(&side.count, memory_order_relaxed);
+    for (uint64_t i = 0; i < n; i++)
+        fn(&side.items[i], ctx);
     ls_spin_unlock(&side.lock);
 }
 

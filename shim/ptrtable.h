@@ -16,7 +16,10 @@ typedef struct {
     uint64_t size;
     uint32_t site;
     uint32_t epoch;
+    uint8_t cls; /* sampling class (sample.h): 0 traced exactly, else the rate it stands for */
 } ls_ptr_entry_t;
+
+#define LS_PTR_CLASSES 4 /* cls < LS_PTR_CLASSES */
 
 #define LS_PTR_SHARDS 256
 
@@ -27,7 +30,7 @@ LS_HIDDEN int ls_ptr_init(void);
  * block was freed behind the shim's back, e.g. from a signal handler during a hook):
  * it is replaced and its old contents are copied to *replaced; -1 when the shard
  * could not grow (the allocation is then not recorded). */
-LS_HIDDEN int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
+LS_HIDDEN int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch, uint8_t cls,
                             ls_ptr_entry_t *replaced);
 
 /* Remove p. Returns 1 and fills *out when p was present, 0 when it was not. */
@@ -36,6 +39,10 @@ LS_HIDDEN int ls_ptr_remove(uintptr_t p, ls_ptr_entry_t *out);
 /* Call fn for every live entry, one shard at a time under that shard's lock; fn must
  * not allocate or take shard locks. */
 LS_HIDDEN void ls_ptr_foreach(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx);
+
+/* Call fn for every live entry, as ls_ptr_foreach; fn may change the entry's `cls`
+ * (nothing else), and the change is kept. */
+LS_HIDDEN void ls_ptr_reclass(void (*fn)(ls_ptr_entry_t *e, void *ctx), void *ctx);
 
 /* The same, for a caller that holds every shard lock (ls_ptr_lock_all): the scan. */
 LS_HIDDEN void ls_ptr_foreach_locked(void (*fn)(const ls_ptr_entry_t *e, void *ctx), void *ctx);

@@ -18,6 +18,8 @@
 #include "sample.h"
 
 _Atomic uint64_t ls_sample_rate;
+_Atomic uint64_t ls_sample_class_rate[LS_PTR_CLASSES];
+_Atomic uint8_t ls_sample_class;
 atomic_int ls_sample_armed;
 _Atomic uint8_t *ls_sample_filter;
 __thread int64_t ls_sample_left __attribute__((tls_model("initial-exec")));
@@ -152,18 +154,18 @@ static void filter_up(uintptr_t p)
         ;
 }
 
-void ls_sample_note_alloc(uintptr_t p, uint32_t site, uint64_t size)
+void ls_sample_note_alloc(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls)
 {
     filter_up(p);
     est_t *e = est_of(site);
     if (!e)
         return;
-    double w = ls_sample_weight(size, atomic_load_explicit(&ls_sample_rate, memory_order_relaxed));
+    double w = ls_sample_weight(size, ls_sample_rate_of(cls));
     atomic_fetch_add_explicit(&e->allocs_fx, (uint64_t)llround(w * FX), memory_order_relaxed);
     atomic_fetch_add_explicit(&e->bytes, (uint64_t)llround(w * (double)size), memory_order_relaxed);
 }
 
-void ls_sample_note_free(uintptr_t p, uint32_t site, uint64_t size)
+void ls_sample_note_free(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls)
 {
     _Atomic uint8_t *slot = &ls_sample_filter[ls_sample_slot(p)];
     uint8_t v = atomic_load_explicit(slot, memory_order_relaxed);
@@ -174,7 +176,7 @@ void ls_sample_note_free(uintptr_t p, uint32_t site, uint64_t size)
     est_t *e = thinning ? NULL : est_of(site);
     if (!e)
         return;
-    double w = ls_sample_weight(size, atomic_load_explicit(&ls_sample_rate, memory_order_relaxed));
+    double w = ls_sample_weight(size, ls_sample_rate_of(cls));
     atomic_fetch_add_explicit(&e->frees_fx, (uint64_t)llround(w * FX), memory_order_relaxed);
 }
 
@@ -227,29 +229,96 @@ static int arm(void)
     return 0;
 }
 
+/* Changing the rate: a block sampled at rate R stands for 1/p_R(S) blocks, and keeps its
+ * class (its rate) for as long as it lives, whatever the rate in force later. A class can
+ * be thinned to a sparser rate R' (each block kept with probability p_R'(S)/p_R(S)): its
+ * blocks are then a Poisson sample at R' and join that rate's class. Turning sampling on
+ * at R thins the exactly traced blocks (class 0, p = 1) and every denser class into R's
+ * class; when the three sampled classes are all in use at sparser rates, the densest of
+ * them is thinned into the next, which frees a class for R. Turning sampling off leaves
+ * every class as it is; new blocks are traced exactly (class 0). */
 typedef struct {
-    uintptr_t *drop;
+    uintptr_t *drop; /* blocks the thinning drops */
     size_t n, cap;
-    uint64_t old_rate, new_rate;
-} thin_t;
+    uint64_t count[LS_PTR_CLASSES];
+    uint64_t rate[LS_PTR_CLASSES]; /* each class's rate before the change */
+    uint8_t into[LS_PTR_CLASSES];  /* where a class's blocks go */
+    uint64_t into_rate[LS_PTR_CLASSES];
+    uint8_t thin[LS_PTR_CLASSES]; /* the class is thinned */
+} reclass_t;
 
-/* Keep a block with probability p_new(S) / p_old(S): it is then in the table with
- * probability p_new(S), as if it had been sampled at the new rate. */
-static void thin_entry(const ls_ptr_entry_t *e, void *ctx)
+static void count_entry(ls_ptr_entry_t *e, void *ctx)
 {
-    thin_t *t = ctx;
-    double keep = ls_sample_weight(e->size, t->old_rate) / ls_sample_weight(e->size, t->new_rate);
-    if (next_unit() > keep && t->n < t->cap)
+    ((reclass_t *)ctx)->count[e->cls]++;
+}
+
+/* Thin e into its class's destination, or drop it. */
+static void thin_entry(ls_ptr_entry_t *e, void *ctx)
+{
+    reclass_t *t = ctx;
+    uint8_t c = e->cls;
+    if (!t->thin[c])
+        return;
+    double keep = ls_sample_weight(e->size, t->rate[c]) / ls_sample_weight(e->size, t->into_rate[c]);
+    if (next_unit() <= keep || t->n == t->cap) /* no room to drop it: kept, weighted anew */
+        e->cls = t->into[c];
+    else
         t->drop[t->n++] = e->ptr;
 }
 
-static void thin_table(uint64_t old_rate, uint64_t new_rate)
+static void thin_into(reclass_t *t, uint8_t c, uint8_t to, uint64_t rate)
 {
-    thin_t t = {NULL, 0, ls_ptr_count() + 1024, old_rate, new_rate};
-    t.drop = ls_pages_alloc(t.cap * sizeof *t.drop);
+    t->thin[c] = 1;
+    t->into[c] = to;
+    t->into_rate[c] = rate;
+}
+
+/* The class for new samples at rate r, with the thinning that makes it so in *t. A class
+ * is free when it holds no block, or when all its blocks are thinned into r's. */
+static uint8_t class_for(uint64_t r, reclass_t *t)
+{
+    uint8_t target = 0, free_class = 0;
+    for (uint8_t c = 1; c < LS_PTR_CLASSES; c++) {
+        if (t->rate[c] == r && t->count[c])
+            target = c;
+        if (!free_class && (!t->count[c] || t->rate[c] < r))
+            free_class = c;
+    }
+    if (!target && !free_class) { /* three classes in use, all sparser than r */
+        uint8_t dense = 1, next = 0;
+        for (uint8_t c = 2; c < LS_PTR_CLASSES; c++)
+            if (t->rate[c] < t->rate[dense])
+                dense = c;
+        for (uint8_t c = 1; c < LS_PTR_CLASSES; c++)
+            if (c != dense && (!next || t->rate[c] < t->rate[next]))
+                next = c;
+        thin_into(t, dense, next, t->rate[next]);
+        free_class = dense;
+    }
+    if (!target)
+        target = free_class;
+    for (uint8_t c = 0; c < LS_PTR_CLASSES; c++) /* exact blocks, and denser classes, join r's */
+        if (t->count[c] && !t->thin[c] && (c == 0 || t->rate[c] < r))
+            thin_into(t, c, target, r);
+    return target;
+}
+
+/* Make rate r's class the class of new samples: the table is walked twice, and blocks
+ * the thinning drops are released as frees that are not the program's. */
+static void reclass_table(uint64_t r)
+{
+    reclass_t t = {.drop = NULL};
+    ls_ptr_reclass(count_entry, &t);
+    for (uint8_t c = 0; c < LS_PTR_CLASSES; c++)
+        t.rate[c] = ls_sample_rate_of(c);
+    uint8_t target = class_for(r, &t);
+    for (uint8_t c = 0; c < LS_PTR_CLASSES; c++)
+        t.cap += t.thin[c] ? t.count[c] + 1024 : 0; /* room for blocks born meanwhile */
+    t.drop = t.cap ? ls_pages_alloc(t.cap * sizeof *t.drop) : NULL;
     if (!t.drop)
-        return; /* no memory: the old blocks stay, weighted at the new rate */
-    ls_ptr_foreach(thin_entry, &t);
+        t.cap = 0; /* no memory: the blocks to thin are kept, weighted at their new class */
+    atomic_store(&ls_sample_class_rate[target], r); /* before the walk relabels into it */
+    ls_ptr_reclass(thin_entry, &t);
     thinning = 1;
     for (size_t i = 0; i < t.n; i++) {
         ls_ptr_entry_t old;
@@ -258,6 +327,7 @@ static void thin_table(uint64_t old_rate, uint64_t new_rate)
     }
     thinning = 0;
     ls_pages_free(t.drop, t.cap * sizeof *t.drop);
+    atomic_store(&ls_sample_class, target);
 }
 
 void ls_sample_set(uint64_t bytes)
@@ -269,8 +339,14 @@ void ls_sample_set(uint64_t bytes)
         ls_log("cannot map the sampling filter (out of memory); tracking stays exact");
         bytes = 0;
     }
-    if (bytes && (old == 0 || bytes > old) && atomic_load(&ls_state) == LS_READY)
-        thin_table(old, bytes);
+    if (bytes && atomic_load(&ls_state) == LS_READY) {
+        reclass_table(bytes);
+    } else if (bytes) { /* at start: nothing traced yet */
+        atomic_store(&ls_sample_class_rate[1], bytes);
+        atomic_store(&ls_sample_class, 1);
+    } else {
+        atomic_store(&ls_sample_class, 0);
+    }
     if (atomic_load(&ever) && bytes != old)
         atomic_store(&changed, 1);
     if (bytes)

@@ -26,9 +26,20 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "ptrtable.h"
 
 /* The rate in force: mean bytes between samples, 0 for exact tracking. */
 LS_HIDDEN extern _Atomic uint64_t ls_sample_rate;
+/* Sampling classes (ptrtable.h's `cls`): the rate each class of blocks in the table was
+ * sampled at (class 0: traced exactly, rate 0), and the class new samples join. */
+LS_HIDDEN extern _Atomic uint64_t ls_sample_class_rate[LS_PTR_CLASSES];
+LS_HIDDEN extern _Atomic uint8_t ls_sample_class;
+
+static inline uint64_t ls_sample_rate_of(uint8_t cls)
+{
+    return cls ? atomic_load_explicit(&ls_sample_class_rate[cls], memory_order_relaxed) : 0;
+}
+
 /* The filter is armed: frees consult it, allocations add to it. */
 LS_HIDDEN extern atomic_int ls_sample_armed;
 /* Bytes left before this thread's next sample (<= 0: draw first). */
@@ -71,19 +82,19 @@ static inline int ls_sample_miss(const void *p)
 
 /* A block entered / left the pointer table while the filter is armed: its filter counter
  * and its site's estimated totals. */
-LS_HIDDEN void ls_sample_note_alloc(uintptr_t p, uint32_t site, uint64_t size);
-LS_HIDDEN void ls_sample_note_free(uintptr_t p, uint32_t site, uint64_t size);
+LS_HIDDEN void ls_sample_note_alloc(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls);
+LS_HIDDEN void ls_sample_note_free(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls);
 
 /* LEAKSCOPE_SAMPLE and LEAKSCOPE_SEED from the environment (bad values: one line each). */
 LS_HIDDEN void ls_sample_configure(char *const *envp);
 /* Parse "123", "64KiB", "2MiB", "1GiB" (also K, M, G, KB, MB, GB: powers of 1024).
  * 0 or -1 when malformed. */
 LS_HIDDEN int ls_sample_parse(const char *s, uint64_t *out);
-/* Switch to rate `bytes` (0: exact). When the new rate is sparser than the old one (or the
- * old was exact), the blocks in the table are thinned so that each stays with probability
- * p_new(S)/p_old(S): they become a Poisson sample at the new rate, and the estimates stay
- * unbiased. A denser rate cannot add the blocks it did not trace: blocks sampled before
- * are then weighted at the new rate (docs/classification.md says so). Not from a hook. */
+/* Switch to rate `bytes` (0: exact). Blocks in the table keep the weight of the rate they
+ * were sampled at (their class); blocks traced exactly, and blocks sampled at a denser
+ * rate, are thinned so that each stays with probability p_new(S)/p_old(S): a Poisson
+ * sample at the new rate. Every estimate stays unbiased across any sequence of switches
+ * (sample.c, reclass_table). Not from a hook. */
 LS_HIDDEN void ls_sample_set(uint64_t bytes);
 
 /* The weight of a sampled block of `size` bytes at `rate`: 1/p(S) (1 when rate is 0). */

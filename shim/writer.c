@@ -130,10 +130,13 @@ typedef struct {
     uint64_t epochs; /* E: buckets cover [0, E) */
     uint32_t buckets;
     uint64_t untracked_bytes, untracked_count;
-    /* Sampled snapshot (issue 11): rate > 0; every block counts S/p(S) bytes and 1/p(S)
-     * blocks (counts summed in 1/LS_COUNT_FX units, rounded once per figure); per site, the
-     * variance of the live-bytes estimate and the number of live samples. */
-    uint64_t rate;
+    /* Sampled snapshot (issue 11): once sampling has been on (`weighted`), every block counts
+     * S/p(S) bytes and 1/p(S) blocks at the rate of its class (1 and S for a block traced
+     * exactly; counts summed in 1/LS_COUNT_FX units, rounded once per figure); per site, the
+     * variance of the live-bytes estimate and the number of live samples. `rate`: the rate
+     * in force, or else the sparsest rate a live block was sampled at (0: exact). */
+    int weighted;
+    uint64_t rate, seen_rate;
     double *var;
     uint64_t *samples;
 } aggregate_t;
@@ -156,12 +159,14 @@ static void aggregate_entry(const ls_ptr_entry_t *e, void *ctx)
         return;
     }
     uint64_t bytes = e->size, count = 1;
-    if (a->rate) { /* issue 11 */
-        double w = ls_sample_weight(e->size, a->rate), sw = w * (double)e->size;
+    if (a->weighted) { /* issue 11 */
+        uint64_t rate = ls_sample_rate_of(e->cls);
+        double w = ls_sample_weight(e->size, rate), sw = w * (double)e->size;
         bytes = (uint64_t)llround(sw);
         count = (uint64_t)llround(w * LS_COUNT_FX);
         a->var[e->site] += sw * sw * (1.0 - 1.0 / w);
         a->samples[e->site]++;
+        a->seen_rate = rate > a->seen_rate ? rate : a->seen_rate;
     }
     a->live[e->site].bytes += bytes;
     a->live[e->site].count += count;
@@ -175,7 +180,7 @@ static void aggregate_entry(const ls_ptr_entry_t *e, void *ctx)
 /* Sampled counts back to whole blocks (a block present in the sample counts at least 1). */
 static void aggregate_round(aggregate_t *a)
 {
-    if (!a->rate)
+    if (!a->weighted)
         return;
     for (uint32_t id = 0; id < a->n_sites; id++) {
         uint64_t fx = a->live[id].count;
@@ -352,14 +357,14 @@ static void write_body(const char *label, uint64_t this_seq)
     size_t age_sz = ((size_t)a.n_sites + 1) * LS_AGE_BUCKETS * sizeof(pair_t);
     a.live = ls_pages_alloc(live_sz);
     a.age = a.n_sites <= 262144 ? ls_pages_alloc(age_sz) : NULL;
-    a.rate = atomic_load(&ls_sample_rate); /* issue 11 */
-    size_t smp_sz = a.rate ? ((size_t)a.n_sites + 1) * (sizeof(double) + sizeof(uint64_t) + sizeof(ls_site_counters_t)) : 0;
-    char *smp = a.rate ? ls_pages_alloc(smp_sz) : NULL;
-    if (a.rate && smp) {
+    a.weighted = ls_sample_ever(); /* issue 11 */
+    size_t smp_sz = a.weighted ? ((size_t)a.n_sites + 1) * (sizeof(double) + sizeof(uint64_t) + sizeof(ls_site_counters_t)) : 0;
+    char *smp = a.weighted ? ls_pages_alloc(smp_sz) : NULL;
+    if (a.weighted && smp) {
         a.var = (double *)smp;
         a.samples = (uint64_t *)(a.var + a.n_sites + 1);
     }
-    if (!a.live || (a.rate && !smp)) {
+    if (!a.live || (a.weighted && !smp)) {
         ls_pages_free(smp, smp_sz);
         ls_pages_free(a.live, live_sz);
         if (scanned)
@@ -370,6 +375,8 @@ static void write_body(const char *label, uint64_t this_seq)
     }
     ls_ptr_foreach(aggregate_entry, &a);
     aggregate_round(&a);
+    a.rate = atomic_load(&ls_sample_rate);
+    a.rate = a.rate ? a.rate : a.seen_rate; /* sampling off, blocks sampled before still live */
     /* The header's figures are sums over the same walk and counters as the SITE records,
      * so a snapshot agrees with itself even while other threads allocate. */
     size_t tot_sz = ((size_t)a.n_sites + 1) * sizeof(ls_site_counters_t);
@@ -383,10 +390,10 @@ static void write_body(const char *label, uint64_t this_seq)
         ls_pages_free(a.age, age_sz);
         return;
     }
-    ls_site_counters_t *raw = a.rate ? (ls_site_counters_t *)(a.samples + a.n_sites + 1) : NULL;
+    ls_site_counters_t *raw = a.weighted ? (ls_site_counters_t *)(a.samples + a.n_sites + 1) : NULL;
     for (uint32_t id = 0; id < a.n_sites; id++)
         ls_site_totals(id, &tot[id]);
-    if (a.rate)
+    if (a.weighted) /* once sampled, the totals since start are the sampler's estimates */
         estimate_totals(&a, tot, raw);
     current = allocs = frees = 0;
     for (uint32_t id = 0; id < a.n_sites; id++) {

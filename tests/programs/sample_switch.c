@@ -26,5 +26,10 @@ int main(void)
         keep_c[i] = malloc(100); /* SITE:exact2 */
     leakscope_snapshot("exact2");
     printf("switched %d\n", keep_a[0] && keep_b[0] && keep_c[0]);
+    for (int i = 0; i < 1000; i++)
+        free(keep_a[i]);
+    for (int i = 0; i < 20000; i++)
+        free(keep_b[i]);
+    leakscope_snapshot("exact3");
     return 0;
 }

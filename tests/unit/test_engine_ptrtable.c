@@ -2,7 +2,8 @@
  * test_engine_ptrtable.c — the table of live allocations: exact membership through
  * growth, overflow past full buckets and deletion (checked against a plain reference
  * array, and the buckets' overflow counts against the entries),
- * stale-entry replacement, entries too large to pack (the side list), the table's
+ * stale-entry replacement, sampling classes (kept, and changed by ls_ptr_reclass),
+ * entries too large to pack (the side list), the table's
  * bytes per live entry, and concurrent use by several threads.
  */
 #include <check.h>
@@ -60,12 +61,13 @@ START_TEST(matches_reference_under_churn)
             ck_assert_uint_eq(old.size, ref_size[k]);
             ck_assert_uint_eq(old.site, (uint32_t)(k % 97));
             ck_assert_uint_eq(old.epoch, (uint32_t)(k % 13));
+            ck_assert_uint_eq(old.cls, k % 4);
             live_bytes -= ref_size[k];
             live_count--;
             ref_size[k] = 0;
         } else {
-            uint64_t size = 1 + xorshift(&seed) % 5000;
-            ck_assert_int_eq(ls_ptr_insert(p, size, (uint32_t)(k % 97), (uint32_t)(k % 13), &old), 0);
+            uint64_t size = 1 + xorshift(&seed) % 5000 + (k % 11 == 0 ? (1ull << 30) - 5001 : 0); /* up to 2^30 - 1 */
+            ck_assert_int_eq(ls_ptr_insert(p, size, (uint32_t)(k % 97), (uint32_t)(k % 13), (uint8_t)(k % 4), &old), 0);
             ref_size[k] = size;
             live_bytes += size;
             live_count++;
@@ -91,11 +93,38 @@ START_TEST(matches_reference_under_churn)
 }
 END_TEST
 
+static void class_up(ls_ptr_entry_t *e, void *ctx)
+{
+    (void)ctx;
+    e->cls = (uint8_t)((e->cls + 1) % LS_PTR_CLASSES);
+}
+
+/* ls_ptr_reclass changes the class of every entry, packed or in the side list, and
+ * nothing else. */
+START_TEST(reclass_changes_only_the_class)
+{
+    const uintptr_t base = 0x7000000;
+    const uint64_t huge = 3ull << 30; /* side list */
+    ls_ptr_entry_t old;
+    for (uintptr_t i = 0; i < 1000; i++)
+        ck_assert_int_eq(ls_ptr_insert(base + i * 32, i == 7 ? huge : i + 1, (uint32_t)i, (uint32_t)(i * 3), (uint8_t)(i % 4), &old), 0);
+    ls_ptr_reclass(class_up, NULL);
+    for (uintptr_t i = 0; i < 1000; i++) {
+        ck_assert_int_eq(ls_ptr_remove(base + i * 32, &old), 1);
+        ck_assert_uint_eq(old.size, i == 7 ? huge : i + 1);
+        ck_assert_uint_eq(old.site, i);
+        ck_assert_uint_eq(old.epoch, i * 3);
+        ck_assert_uint_eq(old.cls, (i + 1) % 4);
+    }
+    ck_assert_uint_eq(ls_ptr_count(), 0);
+}
+END_TEST
+
 START_TEST(insert_of_present_pointer_reports_stale_entry)
 {
     ls_ptr_entry_t old = {0};
-    ck_assert_int_eq(ls_ptr_insert(0xdead0, 10, 1, 2, &old), 0);
-    ck_assert_int_eq(ls_ptr_insert(0xdead0, 30, 3, 4, &old), 1);
+    ck_assert_int_eq(ls_ptr_insert(0xdead0, 10, 1, 2, 0, &old), 0);
+    ck_assert_int_eq(ls_ptr_insert(0xdead0, 30, 3, 4, 0, &old), 1);
     ck_assert_uint_eq(old.size, 10);
     ck_assert_uint_eq(old.site, 1);
     ck_assert_uint_eq(old.epoch, 2);
@@ -114,21 +143,21 @@ START_TEST(entries_that_do_not_pack_are_kept_exactly)
     const uintptr_t unaligned = 0x7000003, high = (uintptr_t)1 << 48, plain = 0x7000000;
     const uint64_t huge = 5ull << 30;
     ls_ptr_entry_t old;
-    ck_assert_int_eq(ls_ptr_insert(unaligned, 7, 1, 1, &old), 0);
-    ck_assert_int_eq(ls_ptr_insert(high, 9, 2, 2, &old), 0);
-    ck_assert_int_eq(ls_ptr_insert(plain, huge, 3000000, UINT32_MAX, &old), 0);
+    ck_assert_int_eq(ls_ptr_insert(unaligned, 7, 1, 1, 0, &old), 0);
+    ck_assert_int_eq(ls_ptr_insert(high, 9, 2, 2, 0, &old), 0);
+    ck_assert_int_eq(ls_ptr_insert(plain, huge, 3000000, UINT32_MAX, 0, &old), 0);
     ck_assert_uint_eq(ls_ptr_count(), 3);
     sum_t s = {0, 0};
     ls_ptr_foreach(sum_entries, &s);
     ck_assert_uint_eq(s.bytes, huge + 16);
     /* plain comes back small: it moves to the packed table, its old entry is reported */
-    ck_assert_int_eq(ls_ptr_insert(plain, 48, 5, 6, &old), 1);
+    ck_assert_int_eq(ls_ptr_insert(plain, 48, 5, 6, 0, &old), 1);
     ck_assert_uint_eq(old.size, huge);
     ck_assert_uint_eq(old.site, 3000000);
     ck_assert_uint_eq(old.epoch, UINT32_MAX);
     ck_assert_uint_eq(ls_ptr_count(), 3);
     /* and big again: back to the side list */
-    ck_assert_int_eq(ls_ptr_insert(plain, huge, 8, 9, &old), 1);
+    ck_assert_int_eq(ls_ptr_insert(plain, huge, 8, 9, 0, &old), 1);
     ck_assert_uint_eq(old.size, 48);
     ck_assert_uint_eq(old.site, 5);
     ck_assert_uint_eq(ls_ptr_count(), 3);
@@ -156,7 +185,7 @@ START_TEST(table_bytes_per_entry_stay_under_40)
                                                       * ck_assert per step would dominate */
     ls_ptr_entry_t old;
     for (uintptr_t i = 0; i < N; i++) {
-        misses += ls_ptr_insert(base + i * 16, 16, 1, 0, &old) != 0;
+        misses += ls_ptr_insert(base + i * 16, 16, 1, 0, 0, &old) != 0;
         uint64_t n = i + 1;
         if (n >= (1u << 14) && n % 4096 == 1) { /* just after a doubling, too */
             uint64_t per = (ls_ptr_table_bytes() - empty) / n;
@@ -170,7 +199,7 @@ START_TEST(table_bytes_per_entry_stay_under_40)
         for (uintptr_t i = 0; i < N; i++) {
             uintptr_t from = base + (i + (uintptr_t)round * N) * 16, to = from + (uintptr_t)N * 16;
             misses += ls_ptr_remove(from, &old) != 1;
-            misses += ls_ptr_insert(to, 16, 1, 0, &old) != 0;
+            misses += ls_ptr_insert(to, 16, 1, 0, 0, &old) != 0;
         }
     ck_assert_uint_eq(misses, 0);
     ck_assert_uint_eq(ls_ptr_count(), N);
@@ -194,7 +223,7 @@ static void *churn(void *arg)
     for (int round = 0; round < 20; round++) {
         for (uintptr_t i = 0; i < 5000; i++) {
             ls_ptr_entry_t old;
-            ls_ptr_insert(base + i * 16, 8, (uint32_t)w->index, 0, &old);
+            ls_ptr_insert(base + i * 16, 8, (uint32_t)w->index, 0, 0, &old);
         }
         for (uintptr_t i = 0; i < 5000; i++) {
             ls_ptr_entry_t old;
@@ -243,7 +272,7 @@ static void *share_one_shard(void *arg)
         int burst = 2000 + 500 * (round % 3); /* runs long enough to earn the bias */
         for (uintptr_t i = 0; i < (uintptr_t)burst; i++) {
             ls_ptr_entry_t old;
-            misses += ls_ptr_insert(base + (i * 2 + (uintptr_t)w->index) * 16, 8, 1, 0, &old) != 0;
+            misses += ls_ptr_insert(base + (i * 2 + (uintptr_t)w->index) * 16, 8, 1, 0, 0, &old) != 0;
         }
         for (uintptr_t i = 0; i < (uintptr_t)burst; i++) {
             ls_ptr_entry_t old;
@@ -263,7 +292,7 @@ START_TEST(threads_sharing_a_shard_stay_exact)
     ls_bias_counts(&granted0, &revoked0);
     for (uintptr_t i = 0; i < 3000; i++) { /* alone first: the shard is biased to this thread */
         ls_ptr_entry_t old;
-        ls_ptr_insert(0x50000000 + i * 16, 8, 1, 0, &old);
+        ls_ptr_insert(0x50000000 + i * 16, 8, 1, 0, 0, &old);
         ls_ptr_remove(0x50000000 + i * 16, &old);
     }
     ls_bias_counts(&granted, &revoked);
@@ -295,6 +324,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, matches_reference_under_churn);
     tcase_add_test(tc, insert_of_present_pointer_reports_stale_entry);
+    tcase_add_test(tc, reclass_changes_only_the_class);
     tcase_add_test(tc, entries_that_do_not_pack_are_kept_exactly);
     tcase_add_test(tc, table_bytes_per_entry_stay_under_40);
     tcase_add_test(tc, threads_share_the_table_exactly);

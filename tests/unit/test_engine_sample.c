@@ -10,7 +10,8 @@
  *    far below to far above the rate, sum S/p(S) over the samples is the true byte total
  *    within 0.2% (its standard deviation is 0.016%), and sum 1/p(S) the block count;
  *  - switching: exact (0) traces everything, a rate samples, back to 0 traces everything,
- *    and the run remembers that sampling was on and that the rate changed;
+ *    and the run remembers that sampling was on and that the rate changed; across rate
+ *    changes each block in the table keeps the class of the rate it was sampled at;
  *  - ls_keep_choose keeps the first file, the newest N/2 and a geometric spread between,
  *    and over 5,000 writes at N = 40 the directory never holds more than 40 files.
  * Each test runs in its own process (Check's fork mode), so each starts with a fresh sampler.
@@ -19,9 +20,13 @@
 
 #include "check_main.h"
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "engine.h"
 #include "keep.h"
+#include "ptrtable.h"
 #include "sample.h"
 
 static void seed_sampler(void)
@@ -133,6 +138,88 @@ START_TEST(switching_exact_sampled_exact)
 }
 END_TEST
 
+/* Per-class counts of the table's entries. */
+static void count_classes(const ls_ptr_entry_t *e, void *ctx)
+{
+    ((uint64_t *)ctx)[e->cls]++;
+}
+
+static void table_classes(uint64_t count[LS_PTR_CLASSES])
+{
+    memset(count, 0, LS_PTR_CLASSES * sizeof *count);
+    ls_ptr_foreach(count_classes, count);
+}
+
+/* Blocks traced as if sampled now: in the table, in the filter, in the current class. */
+static void add_blocks(uintptr_t base, int n, uint64_t size)
+{
+    for (int i = 0; i < n; i++) {
+        ls_ptr_entry_t old;
+        uintptr_t p = base + (uintptr_t)i * 4096;
+        ck_assert_int_eq(ls_ptr_insert(p, size, 1, 0, ls_sample_class, &old), 0);
+        if (ls_sample_armed)
+            ls_sample_note_alloc(p, 1, size, ls_sample_class);
+    }
+}
+
+/* Rate changes keep every block's class (the rate it was sampled at), make a class for
+ * each new rate, thin exactly traced and denser blocks into a sparser rate's class, and
+ * with three rates in use thin the densest class into the next (sample.c, reclass_table). */
+START_TEST(classes_follow_the_rate_each_block_was_sampled_at)
+{
+    static char out_var[64];
+    snprintf(out_var, sizeof out_var, "LEAKSCOPE_OUT=/tmp/leakscope-unit-%d", (int)getpid());
+    char *env[] = {out_var, "LEAKSCOPE_SEED=7", NULL};
+    ls_config_t cfg;
+    ls_config_from_env(&cfg, env);
+    ck_assert_int_eq(ls_engine_init_with(&cfg), 0);
+    ls_sample_configure(env);
+    uint64_t n[LS_PTR_CLASSES];
+
+    add_blocks(0x10000000, 20000, 100); /* exact: class 0 */
+    ls_sample_set(65536);
+    uint8_t c64k = ls_sample_class;
+    table_classes(n);
+    ck_assert(c64k != 0 && ls_sample_rate_of(c64k) == 65536);
+    ck_assert_uint_eq(n[0], 0); /* thinned: p(100 B) = 0.15% of 20,000, ~30 */
+    ck_assert_msg(n[c64k] >= 5 && n[c64k] <= 80, "%llu of 20000 kept at 64 KiB", (unsigned long long)n[c64k]);
+    uint64_t kept64k = n[c64k];
+
+    add_blocks(0x20000000, 100, 100);
+    ls_sample_set(8192); /* denser: a class of its own, the 64 KiB blocks untouched */
+    uint8_t c8k = ls_sample_class;
+    table_classes(n);
+    ck_assert(c8k != 0 && c8k != c64k && ls_sample_rate_of(c8k) == 8192 && ls_sample_rate_of(c64k) == 65536);
+    ck_assert_uint_eq(n[c64k], kept64k + 100);
+    add_blocks(0x30000000, 200, 100);
+    ls_sample_set(1024);
+    uint8_t c1k = ls_sample_class;
+    ck_assert(c1k != 0 && c1k != c64k && c1k != c8k);
+    add_blocks(0x40000000, 300, 100);
+
+    ls_sample_set(128); /* three classes in use: 1 KiB's blocks are thinned into 8 KiB's */
+    table_classes(n);
+    ck_assert_uint_eq(ls_sample_class, c1k);
+    ck_assert(ls_sample_rate_of(c1k) == 128 && ls_sample_rate_of(c8k) == 8192);
+    ck_assert_uint_eq(n[c1k], 0);
+    ck_assert_uint_eq(n[c64k], kept64k + 100);
+    ck_assert_msg(n[c8k] >= 200 && n[c8k] <= 200 + 100, "8 KiB class: %llu", (unsigned long long)n[c8k]);
+
+    ls_sample_set(0); /* exact again: new blocks in class 0, the others as they were */
+    ck_assert_uint_eq(ls_sample_class, 0);
+    add_blocks(0x50000000, 50, 100);
+    table_classes(n);
+    ck_assert_uint_eq(n[0], 50);
+    ck_assert_uint_eq(n[c64k], kept64k + 100);
+
+    ls_sample_set(65536); /* back to 64 KiB's class: everything denser is thinned into it */
+    table_classes(n);
+    ck_assert_uint_eq(ls_sample_class, c64k);
+    ck_assert_uint_eq(n[0] + n[c8k] + n[c1k], 0);
+    ck_assert_uint_ge(n[c64k], kept64k + 100);
+}
+END_TEST
+
 static size_t kept_count(const unsigned char *keep, size_t n)
 {
     size_t k = 0;
@@ -201,6 +288,7 @@ int main(void)
     tcase_add_test(t, countdown_is_exponential_with_mean_rate);
     tcase_add_test(t, weighted_samples_are_unbiased);
     tcase_add_test(t, switching_exact_sampled_exact);
+    tcase_add_test(t, classes_follow_the_rate_each_block_was_sampled_at);
     tcase_add_test(t, keep_choice_first_newest_geometric);
     tcase_add_test(t, keep_bounded_over_5000_writes);
     suite_add_tcase(s, t);
