@@ -22,7 +22,7 @@ WARN    += -Werror
 endif
 CFLAGS  ?= -O2 -g
 BASECFLAGS := -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE -MMD -MP
-SHIM_CFLAGS := $(BASECFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer \
+SHIM_CFLAGS := $(BASECFLAGS) -fPIC -fno-plt -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer \
                -fno-strict-aliasing -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc
 PKG_CFLAGS = $(shell pkg-config --cflags libunwind libdw yaml-0.1 jansson check 2>/dev/null)
 SHIM_LIBS := -lunwind -ldl -lpthread -lm

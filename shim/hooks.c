@@ -124,12 +124,20 @@ static LS_NOINLINE void *track_new(void *p, size_t size, ls_caller_t caller)
     return p;
 }
 
-LS_EXPORT void *malloc(size_t size)
+/* malloc's traced path: the real malloc, then the record. */
+static LS_NOINLINE void *malloc_traced(size_t size, ls_caller_t caller)
 {
     void *p = __libc_malloc(size);
-    if (LS_UNLIKELY(p == NULL) || passed_over(size))
-        return p;
-    return track_new(p, size, LS_CALLER());
+    return LS_LIKELY(p != NULL) ? track_new(p, size, caller) : p;
+}
+
+LS_EXPORT void *malloc(size_t size)
+{
+    /* Passed over before the real call, so that it is a tail call (a failed allocation
+     * then moves the countdown too: it is the program's request that is sampled). */
+    if (passed_over(size))
+        return __libc_malloc(size);
+    return malloc_traced(size, LS_CALLER());
 }
 
 /* free(p) of a block that may be traced. */
