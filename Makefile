@@ -22,7 +22,7 @@ WARN    += -Werror
 endif
 CFLAGS  ?= -O2 -g
 BASECFLAGS := -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE -MMD -MP
-SHIM_CFLAGS := $(BASECFLAGS) -fPIC -fno-plt -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer \
+SHIM_CFLAGS := $(BASECFLAGS) -fPIC -fno-plt -fvisibility=hidden -ftls-model=initial-exec \
                -fno-strict-aliasing -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc
 PKG_CFLAGS = $(shell pkg-config --cflags libunwind libdw yaml-0.1 jansson check 2>/dev/null)
 SHIM_LIBS := -lunwind -ldl -lpthread -lm
@@ -70,6 +70,9 @@ deps: $(DEPS_OK)
 test-deps: $(DEPS_OK)
 	@scripts/install-deps.sh --test
 
+# The hooks keep frame pointers: LS_CALLER reads the caller's return address and stack
+# pointer from the hook's frame. The engine does without (2 instructions per call less).
+$(BUILD)/obj/shim/hooks.o: SHIM_CFLAGS += -fno-omit-frame-pointer
 $(BUILD)/obj/shim/%.o: shim/%.c $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_CFLAGS) $(CFLAGS) -c $< -o $@
