@@ -38,7 +38,7 @@ _Static_assert(LS_AGE_BUCKETS <= LS_FMT_MAX_AGE_BUCKETS, "more age buckets than 
 
 static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t seq;                /* files written by this process (names) */
-static _Atomic uint64_t written;    /* snapshots written, fork-inherited (epochs) */
+_Atomic uint64_t ls_snapshots_written; /* fork-inherited (epochs) */
 static int exit_done;
 static int output_failed;
 
@@ -600,7 +600,7 @@ static int take_locked(const char *label)
         }
         if (r == 0) {
             seq = this_seq;
-            atomic_fetch_add(&written, 1);
+            atomic_fetch_add(&ls_snapshots_written, 1);
             ls_keep_after_write(dfd, ls_config.prog, (uint64_t)getpid()); /* issue 11 */
             close(dfd);
             return 0;
@@ -644,11 +644,6 @@ void ls_snapshot_exit(void)
     }
     pthread_mutex_unlock(&snapshot_lock);
     pthread_setcancelstate(cancel, NULL);
-}
-
-uint64_t ls_snapshot_count(void)
-{
-    return atomic_load_explicit(&written, memory_order_relaxed);
 }
 
 void ls_snapshot_lock(void)

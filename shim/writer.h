@@ -17,7 +17,11 @@ LS_HIDDEN void ls_snapshot_init(void);
  * then) with 1, and in a forked child with 0. */
 LS_HIDDEN void ls_snapshot_start_worker(int install_handler);
 /* Snapshots written by this process so far (the birth epoch when nothing is marked). */
-LS_HIDDEN uint64_t ls_snapshot_count(void);
+LS_HIDDEN extern _Atomic uint64_t ls_snapshots_written;
+static inline uint64_t ls_snapshot_count(void)
+{
+    return atomic_load_explicit(&ls_snapshots_written, memory_order_relaxed);
+}
 /* The exit snapshot: written once; later requests are ignored. */
 LS_HIDDEN void ls_snapshot_exit(void);
 LS_HIDDEN void ls_snapshot_lock(void);
