@@ -28,6 +28,7 @@
 #include "keep.h"
 #include "ptrtable.h"
 #include "sample.h"
+#include "sites.h"
 
 static void seed_sampler(void)
 {
@@ -150,15 +151,17 @@ static void table_classes(uint64_t count[LS_PTR_CLASSES])
     ls_ptr_foreach(count_classes, count);
 }
 
+static uint32_t test_site; /* a real site: blocks the thinning drops are counted as its frees */
+
 /* Blocks traced as if sampled now: in the table, in the filter, in the current class. */
 static void add_blocks(uintptr_t base, int n, uint64_t size)
 {
     for (int i = 0; i < n; i++) {
         ls_ptr_entry_t old;
         uintptr_t p = base + (uintptr_t)i * 4096;
-        ck_assert_int_eq(ls_ptr_insert(p, size, 1, 0, ls_sample_class, &old), 0);
+        ck_assert_int_eq(ls_ptr_insert(p, size, test_site, 0, ls_sample_class, &old), 0);
         if (ls_sample_armed)
-            ls_sample_note_alloc(p, 1, size, ls_sample_class);
+            ls_sample_note_alloc(p, test_site, size, ls_sample_class);
     }
 }
 
@@ -174,6 +177,10 @@ START_TEST(classes_follow_the_rate_each_block_was_sampled_at)
     ls_config_from_env(&cfg, env);
     ck_assert_int_eq(ls_engine_init_with(&cfg), 0);
     ls_sample_configure(env);
+    const uintptr_t frames[1] = {0x401000};
+    ls_site_t *site = ls_site_intern(ls_thread_self(), frames, 1);
+    ck_assert_ptr_nonnull(site);
+    test_site = site->id;
     uint64_t n[LS_PTR_CLASSES];
 
     add_blocks(0x10000000, 20000, 100); /* exact: class 0 */
