@@ -226,16 +226,25 @@ static LS_NOINLINE int shard_grow(shard_t *s)
     uint64_t count = s->count;
     s->count = 0;
     shard_set_table(s, mem, fresh_n);
-    for (uint64_t b = 0; b < n; b++)
+    /* The initial tables are carved from one mapping and stay mapped (about 270 KiB of
+     * address space, touched only where used); a later table has a mapping of its own,
+     * unmapped a page at a time as its buckets are moved, so that the two tables are not
+     * both whole at the peak (the memory per live block would be half as much again). */
+    size_t released = 0, page = 4096; /* x86-64 pages */
+    int release = n != INITIAL_BUCKETS && n * sizeof(bucket_t) >= 2 * page;
+    for (uint64_t b = 0; b < n; b++) {
         for (uint32_t k = 0; k < BUCKET; k++)
             if (old[b].key[k])
                 shard_place(s, hash_addr(old[b].key[k] & ADDR_MASK), old[b].key[k], old[b].val[k]);
+        if (release && (b + 1) * sizeof(bucket_t) - released >= page) {
+            ls_pages_free((char *)old + released, page);
+            released += page;
+        }
+    }
     LS_ASSERT(s->count == count); /* every entry moved */
     (void)count;
-    /* The initial tables are carved from one mapping and stay mapped (about 270 KiB of
-     * address space, touched only where used); later ones have mappings of their own. */
     if (n != INITIAL_BUCKETS)
-        ls_pages_free(old, table_bytes(n));
+        ls_pages_free((char *)old + released, table_bytes(n) - released);
     return 0;
 }
 
