@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -38,6 +40,7 @@ static int (*real_posix_memalign)(void **, size_t, size_t);
 static size_t (*real_malloc_usable_size)(void *);
 static int (*real_dlclose)(void *);
 static int (*real_pipe2)(int *, int);
+static int (*real_sigprocmask)(int, const sigset_t *, sigset_t *);
 static void *(*real_aligned_alloc)(size_t, size_t);
 static void (*real_exit_now)(int);
 
@@ -48,6 +51,7 @@ static void resolve_real(void)
     real_malloc_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
     real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
     real_pipe2 = (int (*)(int *, int))dlsym(RTLD_NEXT, "pipe2");
+    real_sigprocmask = (int (*)(int, const sigset_t *, sigset_t *))dlsym(RTLD_NEXT, "sigprocmask");
     real_aligned_alloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "aligned_alloc");
     real_exit_now = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
     ls_guard--;
@@ -325,6 +329,28 @@ LS_EXPORT int pipe2(int fds[2], int flags)
         for (int i = 0; i < 2; i++)
             fds[i] = ls_fd_move_high(fds[i], flags & O_CLOEXEC);
     return r;
+}
+
+/* libunwind blocks all signals around every step of a walk with sigprocmask, and restores
+ * them after. Inside the shim's step-by-step walks every signal is already blocked by the
+ * walk (unwind.c, ls_walk_state), so those calls are answered without a system call: the
+ * mask they save reads "all blocked", and restoring it changes nothing; the walk puts the
+ * program's mask back when it ends. No signal handler can run inside such a walk, so
+ * every other call, the program's own included, goes to the real function untouched. */
+LS_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    if (LS_UNLIKELY(ls_walk_state == LS_WALK_BLOCKED) && (!set || how == SIG_SETMASK || how == SIG_BLOCK)) {
+        if (old)
+            sigfillset(old);
+        return 0;
+    }
+    if (real_sigprocmask)
+        return real_sigprocmask(how, set, old);
+    int r = pthread_sigmask(how, set, old);
+    if (r == 0)
+        return 0;
+    errno = r;
+    return -1;
 }
 
 /* _exit and _Exit end a process without exit()'s handlers, so without the library

@@ -23,6 +23,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -154,8 +155,18 @@ static __thread unsigned plain_walks __attribute__((tls_model("initial-exec")));
 static atomic_uint walkers;       /* threads inside libunwind */
 static atomic_int fork_preparing; /* the gate is closed */
 static __thread unsigned walking __attribute__((tls_model("initial-exec")));
+__thread int ls_walk_state __attribute__((tls_model("initial-exec"))); /* unwind.h */
+static __thread sigset_t walk_saved_mask __attribute__((tls_model("initial-exec")));
 
-static void walk_enter(void)
+/* libunwind blocks every signal around each step it takes with its cache of register
+ * states (so that a handler that unwinds cannot find the cache's lock held): two system
+ * calls per frame, 50,000 of them in CPython's start-up. A walk that steps (a fill, a new
+ * thread's first walks) blocks them once for the whole walk instead, before libunwind
+ * runs, and libunwind's own calls are then answered without a system call (hooks.c,
+ * sigprocmask). No handler can run inside such a walk, so no call of a handler's is ever
+ * taken for libunwind's. unw_backtrace's walks, mostly served from its own cache, are
+ * left as they are. */
+static void walk_enter(int stepping)
 {
     if (walking++)
         return;
@@ -164,15 +175,23 @@ static void walk_enter(void)
             sched_yield();
         atomic_fetch_add(&walkers, 1); /* seq_cst, then the flag: Dekker with the fork side */
         if (!atomic_load(&fork_preparing))
-            return;
+            break;
         atomic_fetch_sub(&walkers, 1);
     }
+    sigset_t all;
+    sigfillset(&all);
+    if (stepping && pthread_sigmask(SIG_SETMASK, &all, &walk_saved_mask) == 0)
+        ls_walk_state = LS_WALK_BLOCKED;
 }
 
 static void walk_leave(void)
 {
-    if (--walking == 0)
-        atomic_fetch_sub(&walkers, 1);
+    if (--walking)
+        return;
+    if (ls_walk_state == LS_WALK_BLOCKED)
+        pthread_sigmask(SIG_SETMASK, &walk_saved_mask, NULL);
+    ls_walk_state = 0;
+    atomic_fetch_sub(&walkers, 1);
 }
 
 void ls_unwind_fork_prepare(void)
@@ -218,12 +237,12 @@ static unsigned backtrace_plain(uintptr_t *out, unsigned max)
     void *buf[LS_MAX_FRAMES + SHIM_FRAME_SLACK];
     int cancel;
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-    walk_enter();
     /* The two walks differ only in the frame they start from, inside the shim, which is
      * stripped below; linked into a test program (nothing stripped) only one is used. */
-    int n = plain_walks < PLAIN_STEPPED && ls_self_end
-                ? (plain_walks++, backtrace_stepped(buf, (int)(max + SHIM_FRAME_SLACK)))
-                : unw_backtrace(buf, (int)(max + SHIM_FRAME_SLACK));
+    int stepped = plain_walks < PLAIN_STEPPED && ls_self_end;
+    walk_enter(stepped);
+    int n = stepped ? (plain_walks++, backtrace_stepped(buf, (int)(max + SHIM_FRAME_SLACK)))
+                    : unw_backtrace(buf, (int)(max + SHIM_FRAME_SLACK));
     walk_leave();
     pthread_setcancelstate(cancel, NULL);
     int first = 0;
@@ -304,7 +323,7 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
     unw_cursor_t cur;
     int cancel; /* see backtrace_plain */
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-    walk_enter();
+    walk_enter(1);
     if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0) {
         walk_leave();
         pthread_setcancelstate(cancel, NULL);

@@ -38,6 +38,12 @@ LS_HIDDEN void ls_unwind_init(void);
 LS_HIDDEN unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cache,
                                      ls_caller_t caller, void ***memo);
 
+/* LS_WALK_BLOCKED while this thread walks its stack step by step with every signal
+ * blocked by the walk itself (unwind.c), else 0: libunwind's own sigprocmask calls are
+ * then answered without a system call (hooks.c). */
+#define LS_WALK_BLOCKED 2
+LS_HIDDEN extern __thread int ls_walk_state __attribute__((tls_model("initial-exec")));
+
 /* fork(): the prepare handler waits until no other thread is inside libunwind (and
  * keeps new walks out) so that no libunwind lock is held in the child; the parent and
  * child handlers open the gate again. */
