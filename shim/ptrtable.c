@@ -55,10 +55,10 @@ typedef struct {
 
 typedef struct {
     ls_bias_lock_t lock;
-    uint32_t mask;     /* buckets - 1 */
+    uint32_t mask;     /* buckets - 1; stored atomically (ls_ptr_table_bytes reads it unlocked) */
     uint64_t count;    /* full slots */
     uint64_t limit;    /* count at which the table is doubled (max_fill) */
-    bucket_t *buckets; /* written with relaxed atomics (ls_ptr_prefetch reads them unlocked) */
+    bucket_t *buckets;
     uint8_t *passed;   /* per bucket: live entries whose probe passed over it, full */
 } __attribute__((aligned(LS_CACHELINE))) shard_t;
 
@@ -134,7 +134,7 @@ static inline size_t table_bytes(uint64_t n)
 
 static void shard_set_table(shard_t *s, void *mem, uint64_t n)
 {
-    __atomic_store_n(&s->buckets, (bucket_t *)mem, __ATOMIC_RELAXED);
+    s->buckets = mem;
     __atomic_store_n(&s->mask, (uint32_t)(n - 1), __ATOMIC_RELAXED);
     s->passed = (uint8_t *)mem + n * sizeof(bucket_t);
     s->limit = max_fill(n);

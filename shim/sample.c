@@ -247,7 +247,7 @@ typedef struct {
     uint8_t thin[LS_PTR_CLASSES]; /* the class is thinned */
 } reclass_t;
 
-static void count_entry(ls_ptr_entry_t *e, void *ctx)
+static void count_entry(const ls_ptr_entry_t *e, void *ctx)
 {
     ((reclass_t *)ctx)->count[e->cls]++;
 }
@@ -308,7 +308,7 @@ static uint8_t class_for(uint64_t r, reclass_t *t)
 static void reclass_table(uint64_t r)
 {
     reclass_t t = {.drop = NULL};
-    ls_ptr_reclass(count_entry, &t);
+    ls_ptr_foreach(count_entry, &t); /* read only: no entry rewritten */
     for (uint8_t c = 0; c < LS_PTR_CLASSES; c++)
         t.rate[c] = ls_sample_rate_of(c);
     uint8_t target = class_for(r, &t);

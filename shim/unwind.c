@@ -178,9 +178,11 @@ static void walk_enter(int stepping)
             break;
         atomic_fetch_sub(&walkers, 1);
     }
+    if (!stepping)
+        return;
     sigset_t all;
     sigfillset(&all);
-    if (stepping && pthread_sigmask(SIG_SETMASK, &all, &walk_saved_mask) == 0)
+    if (pthread_sigmask(SIG_SETMASK, &all, &walk_saved_mask) == 0)
         ls_walk_state = LS_WALK_BLOCKED;
 }
 
