@@ -56,18 +56,34 @@ LS_HIDDEN void ls_bias_init(void);
 LS_HIDDEN void ls_bias_lock_slow(ls_bias_lock_t *l, uint32_t me, int count);
 LS_HIDDEN void ls_bias_unlock_slow(ls_bias_lock_t *l);
 
+/* Enter as the owner, without a locked instruction: 1, or 0 when this thread is not the
+ * owner or is asked out (the caller then enters with ls_bias_lock_slow). `me` is this
+ * thread's token, ls_bias_token (0 before its first ls_bias_me: never an owner). Leave
+ * with ls_bias_leave_owner. */
+static inline int ls_bias_enter_owner(ls_bias_lock_t *l, uint32_t me)
+{
+    if (LS_UNLIKELY(atomic_load_explicit(&l->owner, memory_order_relaxed) != me || me == 0))
+        return 0;
+    atomic_store_explicit(&l->busy, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst); /* the CPU's part is the other side's membarrier */
+    if (LS_LIKELY(!atomic_load_explicit(&l->revoke, memory_order_acquire) &&
+                  atomic_load_explicit(&l->owner, memory_order_relaxed) == me))
+        return 1;
+    atomic_store_explicit(&l->busy, 0, memory_order_release);
+    return 0;
+}
+
+static inline void ls_bias_leave_owner(ls_bias_lock_t *l)
+{
+    atomic_store_explicit(&l->busy, 0, memory_order_release);
+}
+
 /* Enter; returns 1 when entered as the owner (no locked instruction), 0 by the lock.
  * Pass the result to ls_bias_unlock. */
 static inline int ls_bias_lock(ls_bias_lock_t *l, uint32_t me)
 {
-    if (atomic_load_explicit(&l->owner, memory_order_relaxed) == me) {
-        atomic_store_explicit(&l->busy, 1, memory_order_relaxed);
-        atomic_signal_fence(memory_order_seq_cst); /* the CPU's part is the other side's membarrier */
-        if (LS_LIKELY(!atomic_load_explicit(&l->revoke, memory_order_acquire) &&
-                      atomic_load_explicit(&l->owner, memory_order_relaxed) == me))
-            return 1;
-        atomic_store_explicit(&l->busy, 0, memory_order_release);
-    }
+    if (ls_bias_enter_owner(l, me))
+        return 1;
     ls_bias_lock_slow(l, me, 1);
     return 0;
 }
@@ -75,7 +91,7 @@ static inline int ls_bias_lock(ls_bias_lock_t *l, uint32_t me)
 static inline void ls_bias_unlock(ls_bias_lock_t *l, int as_owner)
 {
     if (LS_LIKELY(as_owner))
-        atomic_store_explicit(&l->busy, 0, memory_order_release);
+        ls_bias_leave_owner(l);
     else
         ls_bias_unlock_slow(l);
 }

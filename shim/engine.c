@@ -447,7 +447,8 @@ static inline void owner_add(int64_t n)
     }
 }
 
-static inline void traced_change(ls_thread_t *t, int64_t n)
+/* traced_change's ways other than the two common ones. */
+static LS_NOINLINE void traced_change_slow(ls_thread_t *t, int64_t n)
 {
     ls_thread_t *own = atomic_load_explicit(&owner.thread, memory_order_relaxed);
     if (LS_LIKELY(own == t && t != NULL))
@@ -467,6 +468,29 @@ static inline void traced_change(ls_thread_t *t, int64_t n)
         n += __atomic_exchange_n(&t->traced_pending, 0, __ATOMIC_RELAXED);
     }
     traced_shared_add(n);
+}
+
+/* Count n traced bytes more (or fewer) on thread t: the owner thread's own counter, or a
+ * pending sum of t's within the slack, mostly; traced_change_slow for everything else. */
+static inline void traced_change(ls_thread_t *t, int64_t n)
+{
+    ls_thread_t *own = atomic_load_explicit(&owner.thread, memory_order_relaxed);
+    if (LS_LIKELY(own == t && t != NULL)) {
+        uint64_t mine = atomic_load_explicit(&owner.bytes, memory_order_relaxed) + (uint64_t)n;
+        atomic_store_explicit(&owner.bytes, mine, memory_order_relaxed);
+        if (n > 0 && LS_UNLIKELY(mine + atomic_load_explicit(&traced.current, memory_order_relaxed) >
+                                 atomic_load_explicit(&traced.peak, memory_order_relaxed)))
+            peak_raise(mine + atomic_load_explicit(&traced.current, memory_order_relaxed));
+        return;
+    }
+    if (LS_LIKELY(t && !t->shared && own != NULL && ls_threads_multi())) {
+        int64_t p = t->traced_pending + n;
+        if (LS_LIKELY(p < LS_TRACED_SLACK && p > -LS_TRACED_SLACK)) {
+            __atomic_store_n(&t->traced_pending, p, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+    traced_change_slow(t, n);
 }
 
 /* An exiting thread settles its pending bytes; an exiting owner hands its counter over
@@ -563,12 +587,31 @@ void ls_record_sampled(void *p, size_t size, ls_caller_t caller)
         ls_sample_note_alloc((uintptr_t)p, site->id, size, cls);
 }
 
+/* Charge the release of a block taken out of the table to its site. */
+static inline void release_entry(const ls_ptr_entry_t *old)
+{
+    ls_thread_t *t = ls_thread_self();
+    if (LS_LIKELY(t != NULL))
+        ls_count_free(t, old->site);
+    traced_change(t, -(int64_t)old->size);
+    if (LS_UNLIKELY(atomic_load_explicit(&ls_sample_armed, memory_order_relaxed))) /* issue 11 */
+        ls_sample_note_free(old->ptr, old->site, old->size, old->cls);
+}
+
 int ls_record_free(void *p)
 {
-    ls_ptr_entry_t old; /* the free hook asked the sampling filter first (ls_sample_miss) */
-    if (!ls_ptr_remove((uintptr_t)p, &old))
-        return 0;
-    ls_record_release(&old);
+    /* The free hook asked the sampling filter first (ls_sample_miss). */
+    ls_ptr_raw_t r = ls_ptr_take((uintptr_t)p);
+    if (LS_UNLIKELY(!r.key)) {
+        ls_ptr_entry_t old;
+        if (!ls_ptr_remove_side((uintptr_t)p, &old))
+            return 0;
+        ls_record_release(&old);
+        return 1;
+    }
+    ls_ptr_entry_t old; /* unpacked inline: release_entry reads only what it needs */
+    ls_ptr_unpack(r, &old);
+    release_entry(&old);
     return 1;
 }
 
@@ -588,12 +631,7 @@ void ls_record_restore(const ls_ptr_entry_t *old)
 
 void ls_record_release(const ls_ptr_entry_t *old)
 {
-    ls_thread_t *t = ls_thread_self();
-    if (LS_LIKELY(t != NULL))
-        ls_count_free(t, old->site);
-    traced_change(t, -(int64_t)old->size);
-    if (LS_UNLIKELY(atomic_load_explicit(&ls_sample_armed, memory_order_relaxed))) /* issue 11 */
-        ls_sample_note_free(old->ptr, old->site, old->size, old->cls);
+    release_entry(old);
 }
 
 /* ---- figures ------------------------------------------------------------------- */

@@ -119,7 +119,7 @@ static inline int passed_over(size_t size)
 
 /* The rest of an allocation hook, out of line so that the hooks' own fast paths (an
  * unsampled allocation, an untraced free) need no registers saved. */
-static LS_NOINLINE void *track_new(void *p, size_t size, ls_caller_t caller)
+static inline __attribute__((always_inline)) void *track_new_here(void *p, size_t size, ls_caller_t caller)
 {
     if (!enter())
         return p;
@@ -128,11 +128,16 @@ static LS_NOINLINE void *track_new(void *p, size_t size, ls_caller_t caller)
     return p;
 }
 
-/* malloc's traced path: the real malloc, then the record. */
+static LS_NOINLINE void *track_new(void *p, size_t size, ls_caller_t caller)
+{
+    return track_new_here(p, size, caller);
+}
+
+/* malloc's traced path: the real malloc, then the record (in line: the hottest hook). */
 static LS_NOINLINE void *malloc_traced(size_t size, ls_caller_t caller)
 {
     void *p = __libc_malloc(size);
-    return LS_LIKELY(p != NULL) ? track_new(p, size, caller) : p;
+    return LS_LIKELY(p != NULL) ? track_new_here(p, size, caller) : p;
 }
 
 LS_EXPORT void *malloc(size_t size)

@@ -40,11 +40,11 @@
 #define REGION_SHIFT 26      /* glibc's arena heaps are 64 MiB-aligned */
 #define PASSED_MAX 255       /* a `passed` counter this high is stuck until the next rehash */
 
-#define ADDR_BITS 43 /* address / 16 */
-#define SITE_BITS 21
+#define ADDR_BITS LS_PTR_ADDR_BITS /* address / 16 */
+#define SITE_BITS (64 - ADDR_BITS)
 #define ADDR_MASK ((1ull << ADDR_BITS) - 1)
-#define SIZE_BITS 30 /* sizes packed in a slot are below 2^SIZE_BITS (1 GiB) */
-#define CLS_SHIFT 30 /* then the sampling class, 2 bits */
+#define SIZE_BITS LS_PTR_SIZE_BITS /* sizes packed in a slot are below 2^SIZE_BITS (1 GiB) */
+#define CLS_SHIFT LS_PTR_CLS_SHIFT /* then the sampling class, 2 bits */
 
 /* A bucket holds its four keys, then their four values, so that the keys are matched
  * with two 16-byte loads. */
@@ -56,6 +56,7 @@ typedef struct {
 typedef struct {
     ls_bias_lock_t lock;
     uint32_t mask;     /* buckets - 1; stored atomically (ls_ptr_table_bytes reads it unlocked) */
+    uint32_t shift;    /* 64 - log2(buckets): a hash's top bits pick its home bucket */
     uint64_t count;    /* full slots */
     uint64_t limit;    /* count at which the table is doubled (max_fill) */
     bucket_t *buckets;
@@ -72,10 +73,11 @@ static struct {
     ls_ptr_entry_t *items;
 } __attribute__((aligned(LS_CACHELINE))) side;
 
+/* Fibonacci hashing: a table of 2^k buckets takes the product's top k bits (home_of),
+ * which depend on every bit of the address. */
 static inline uint64_t hash_addr(uint64_t a)
 {
-    a *= 0x9E3779B97F4A7C15ull;
-    return a ^ (a >> 29);
+    return a * 0x9E3779B97F4A7C15ull;
 }
 
 static inline shard_t *shard_of(uintptr_t p)
@@ -86,7 +88,7 @@ static inline shard_t *shard_of(uintptr_t p)
 /* The address fits a slot (16-aligned, below 2^47). */
 static inline int addr_packs(uintptr_t p)
 {
-    return (p & 15) == 0 && (p >> 4) <= ADDR_MASK;
+    return (((uint64_t)p & 15) | ((uint64_t)p >> (ADDR_BITS + 4))) == 0;
 }
 
 static inline int packable(uintptr_t p, uint64_t size, uint32_t site)
@@ -101,22 +103,13 @@ static inline uint64_t pack_val(uint64_t size, uint8_t cls, uint32_t epoch)
     return size | (uint64_t)cls << CLS_SHIFT | (uint64_t)epoch << 32;
 }
 
-static inline void unpack(uint64_t key, uint64_t val, ls_ptr_entry_t *e)
-{
-    e->ptr = (uintptr_t)((key & ADDR_MASK) << 4);
-    e->site = (uint32_t)(key >> ADDR_BITS);
-    e->size = val & ((1ull << SIZE_BITS) - 1);
-    e->cls = (uint8_t)((val >> CLS_SHIFT) & (LS_PTR_CLASSES - 1));
-    e->epoch = (uint32_t)(val >> 32);
-}
-
 _Static_assert(LS_PTR_SHARDS == 256, "shard_of picks a shard with the hash's top 8 bits");
 _Static_assert(sizeof(bucket_t) == 64, "a bucket is one cache line");
 
-/* The home bucket of an address (h its hash) in a table of mask + 1 buckets. */
-static inline uint32_t home_of(uint64_t h, uint32_t mask)
+/* The home bucket of an address (h its hash) in shard s's table. */
+static inline uint32_t home_of(uint64_t h, const shard_t *s)
 {
-    return (uint32_t)(h >> 32) & mask;
+    return (uint32_t)(h >> s->shift);
 }
 
 /* A table of n buckets may hold this many entries before it is doubled (13/16 of its
@@ -136,6 +129,7 @@ static void shard_set_table(shard_t *s, void *mem, uint64_t n)
 {
     s->buckets = mem;
     __atomic_store_n(&s->mask, (uint32_t)(n - 1), __ATOMIC_RELAXED);
+    s->shift = 64u - (uint32_t)__builtin_ctzll(n);
     s->passed = (uint8_t *)mem + n * sizeof(bucket_t);
     s->limit = max_fill(n);
 }
@@ -186,7 +180,7 @@ static inline uint32_t bucket_match(const bucket_t *bk, uint64_t addr16)
  * first bucket no live entry passed over. Called with the shard lock held. */
 static inline uint32_t shard_find(const shard_t *s, uint64_t addr16, uint64_t h)
 {
-    uint32_t mask = s->mask, b = home_of(h, mask);
+    uint32_t mask = s->mask, b = home_of(h, s);
     for (uint32_t seen = 0; seen <= mask; seen++, b = (b + 1) & mask) {
         uint32_t m = bucket_match(&s->buckets[b], addr16);
         if (LS_LIKELY(m))
@@ -201,7 +195,7 @@ static inline uint32_t shard_find(const shard_t *s, uint64_t addr16, uint64_t h)
  * buckets it passes. The table has room (count < its slots). */
 static inline void shard_place(shard_t *s, uint64_t h, uint64_t key, uint64_t val)
 {
-    uint32_t mask = s->mask, b = home_of(h, mask), m;
+    uint32_t mask = s->mask, b = home_of(h, s), m;
     while (LS_UNLIKELY(!(m = bucket_match(&s->buckets[b], 0)))) {
         s->passed[b] += s->passed[b] != PASSED_MAX;
         b = (b + 1) & mask;
@@ -253,7 +247,7 @@ static LS_NOINLINE int shard_grow(shard_t *s)
 static inline void shard_delete_at(shard_t *s, uint32_t i, uint64_t h)
 {
     uint32_t mask = s->mask, at = i / BUCKET;
-    for (uint32_t b = home_of(h, mask); b != at; b = (b + 1) & mask)
+    for (uint32_t b = home_of(h, s); b != at; b = (b + 1) & mask)
         s->passed[b] -= s->passed[b] != PASSED_MAX;
     s->buckets[at].key[i % BUCKET] = 0;
     LS_ASSERT(s->count > 0);
@@ -317,94 +311,172 @@ static inline int side_maybe_holds(void)
 
 /* ---- shards -------------------------------------------------------------------- */
 
-/* Take p's entry (p packs) out of its shard: 1 and *out filled when it was there. */
-static inline int shard_remove(uintptr_t p, ls_ptr_entry_t *out)
+/* The slow ways around the hot paths below are out of line, so that those need no
+ * registers saved: a hot path that does not find its case in one look hands over with a
+ * tail call. */
+
+/* Take the entry in slot i (whose hash is h) out of its shard. Lock held. */
+static inline ls_ptr_raw_t shard_take_at(shard_t *s, uint32_t i, uint64_t h)
 {
-    shard_t *s = shard_of(p);
-    uint64_t addr16 = (uint64_t)p >> 4, h = hash_addr(addr16);
-    int found = 0;
-    int fast = ls_bias_lock(&s->lock, ls_bias_me());
-    uint32_t i = shard_find(s, addr16, h);
-    if (LS_LIKELY(i != UINT32_MAX)) {
-        unpack(s->buckets[i / BUCKET].key[i % BUCKET], s->buckets[i / BUCKET].val[i % BUCKET], out);
-        shard_delete_at(s, i, h);
-        found = 1;
-    }
-    ls_bias_unlock(&s->lock, fast);
-    return found;
+    bucket_t *bk = &s->buckets[i / BUCKET];
+    ls_ptr_raw_t r = {bk->key[i % BUCKET], bk->val[i % BUCKET]};
+    shard_delete_at(s, i, h);
+    return r;
 }
 
-/* Put a new entry (its address known absent, h its hash) in the shard, doubling the
- * table first when it is full. Called with the lock held. */
-static inline int shard_add(shard_t *s, uint64_t h, uint64_t key, uint64_t val)
+/* Take p's entry (addr16 = p / 16) wherever its probe put it: key 0 when absent. Lock held. */
+static ls_ptr_raw_t shard_take_probing(shard_t *s, uint64_t addr16)
+{
+    uint64_t h = hash_addr(addr16);
+    uint32_t i = shard_find(s, addr16, h);
+    if (i == UINT32_MAX)
+        return (ls_ptr_raw_t){0, 0};
+    return shard_take_at(s, i, h);
+}
+
+/* The same, entered as the lock's owner by ls_ptr_take, which it leaves. */
+static LS_NOINLINE ls_ptr_raw_t shard_take_probing_as_owner(shard_t *s, uint64_t addr16)
+{
+    ls_ptr_raw_t r = shard_take_probing(s, addr16);
+    ls_bias_leave_owner(&s->lock);
+    return r;
+}
+
+static LS_NOINLINE ls_ptr_raw_t shard_take_by_lock(shard_t *s, uint64_t addr16)
+{
+    ls_bias_lock_slow(&s->lock, ls_bias_me(), 1);
+    ls_ptr_raw_t r = shard_take_probing(s, addr16);
+    ls_bias_unlock_slow(&s->lock);
+    return r;
+}
+
+ls_ptr_raw_t ls_ptr_take(uintptr_t p)
+{
+    if (LS_UNLIKELY(!addr_packs(p)))
+        return (ls_ptr_raw_t){0, 0};
+    shard_t *s = shard_of(p);
+    uint64_t addr16 = (uint64_t)p >> 4;
+    if (LS_UNLIKELY(!ls_bias_enter_owner(&s->lock, ls_bias_token)))
+        return shard_take_by_lock(s, addr16);
+    /* One look at the home bucket, mostly. */
+    bucket_t *bk = &s->buckets[home_of(hash_addr(addr16), s)];
+    uint32_t m = bucket_match(bk, addr16);
+    if (LS_UNLIKELY(!m))
+        return shard_take_probing_as_owner(s, addr16);
+    uint32_t k = (uint32_t)__builtin_ctz(m); /* in its home bucket: no probe passed a bucket */
+    ls_ptr_raw_t r = {bk->key[k], bk->val[k]};
+    bk->key[k] = 0;
+    s->count--;
+    ls_bias_leave_owner(&s->lock);
+    return r;
+}
+
+int ls_ptr_remove_side(uintptr_t p, ls_ptr_entry_t *out)
+{
+    return LS_UNLIKELY(side_maybe_holds()) && side_remove(p, out);
+}
+
+/* Take p (which packs) out of its shard into *out: 1 when it was there. */
+static int shard_remove(uintptr_t p, ls_ptr_entry_t *out)
+{
+    ls_ptr_raw_t r = ls_ptr_take(p);
+    if (r.key)
+        ls_ptr_unpack(r, out);
+    return r.key != 0;
+}
+
+/* Insert in shard s whatever the table holds (lock held): as ls_ptr_insert. One pass
+ * from the home bucket looks for the address (a stale entry) and the first empty slot. */
+static int shard_insert(shard_t *s, uint64_t key, uint64_t val, ls_ptr_entry_t *replaced)
 {
     if (LS_UNLIKELY(s->count >= s->limit) && shard_grow(s) != 0)
         return -1;
-    shard_place(s, h, key, val);
+    uint64_t addr16 = key & ADDR_MASK, h = hash_addr(addr16);
+    uint32_t mask = s->mask, home = home_of(h, s), b = home, slot = UINT32_MAX;
+    for (uint32_t seen = 0; seen <= mask; seen++, b = (b + 1) & mask) {
+        uint32_t empty, m = bucket_scan(&s->buckets[b], addr16, &empty);
+        if (m) {
+            uint32_t k = (uint32_t)__builtin_ctz(m);
+            ls_ptr_unpack((ls_ptr_raw_t){s->buckets[b].key[k], s->buckets[b].val[k]}, replaced);
+            s->buckets[b].key[k] = key;
+            s->buckets[b].val[k] = val;
+            return 1;
+        }
+        if (slot == UINT32_MAX && empty)
+            slot = b * BUCKET + (uint32_t)__builtin_ctz(empty);
+        if (!s->passed[b])
+            break;
+    }
+    if (slot == UINT32_MAX) { /* every bucket of the probe is full: the first empty beyond */
+        shard_place(s, h, key, val);
+        return 0;
+    }
+    for (b = home; b != slot / BUCKET; b = (b + 1) & mask)
+        s->passed[b] += s->passed[b] != PASSED_MAX;
+    s->buckets[slot / BUCKET].key[slot % BUCKET] = key;
+    s->buckets[slot / BUCKET].val[slot % BUCKET] = val;
+    s->count++;
     return 0;
 }
 
-/* Insert when the home bucket alone cannot tell (shard lock held): as ls_ptr_insert. */
-static LS_NOINLINE int shard_insert_slow(shard_t *s, uint64_t h, uint64_t key, uint64_t val,
-                                         ls_ptr_entry_t *replaced)
+/* The insert's hot path entered as the owner and could not settle it in one look. */
+static LS_NOINLINE int shard_insert_as_owner(shard_t *s, uint64_t key, uint64_t val, ls_ptr_entry_t *replaced)
 {
-    uint32_t i = shard_find(s, key & ADDR_MASK, h);
-    if (i == UINT32_MAX)
-        return shard_add(s, h, key, val) != 0 ? -1 : 0;
-    bucket_t *bk = &s->buckets[i / BUCKET];
-    unpack(bk->key[i % BUCKET], bk->val[i % BUCKET], replaced);
-    bk->key[i % BUCKET] = key;
-    bk->val[i % BUCKET] = val;
-    return 1;
+    int r = shard_insert(s, key, val, replaced);
+    ls_bias_leave_owner(&s->lock);
+    return r;
+}
+
+static LS_NOINLINE int shard_insert_by_lock(shard_t *s, uint64_t key, uint64_t val, ls_ptr_entry_t *replaced)
+{
+    ls_bias_lock_slow(&s->lock, ls_bias_me(), 1);
+    int r = shard_insert(s, key, val, replaced);
+    ls_bias_unlock_slow(&s->lock);
+    return r;
+}
+
+/* An entry that does not pack, or any entry while the side list holds some: p must be
+ * in one store only (an address that packed before may come back too large for a slot,
+ * and one in the side list small again). */
+static LS_NOINLINE int insert_minding_side(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch,
+                                           uint8_t cls, ls_ptr_entry_t *replaced)
+{
+    if (!packable(p, size, site)) {
+        ls_ptr_entry_t e = {p, size, site, epoch, cls};
+        if (addr_packs(p) && shard_remove(p, replaced))
+            return side_insert(&e, replaced) < 0 ? -1 : 1;
+        return side_insert(&e, replaced);
+    }
+    int was_aside = side_remove(p, replaced);
+    uint64_t key = ((uint64_t)p >> 4) | (uint64_t)site << ADDR_BITS;
+    int r = shard_insert_by_lock(shard_of(p), key, pack_val(size, cls, epoch),
+                                 was_aside ? &(ls_ptr_entry_t){0} : replaced);
+    return r < 0 ? -1 : (was_aside || r);
 }
 
 int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch, uint8_t cls,
                   ls_ptr_entry_t *replaced)
 {
     LS_ASSERT(p != 0); /* 0 marks an empty slot */
-    if (LS_UNLIKELY(!packable(p, size, site))) {
-        /* p is never in both stores: an address that packed before may come back too
-         * large for a slot (and one in the side list, below, small again). */
-        ls_ptr_entry_t e = {p, size, site, epoch, cls};
-        if (addr_packs(p) && shard_remove(p, replaced)) {
-            if (side_insert(&e, replaced) < 0)
-                return -1;
-            return 1;
-        }
-        return side_insert(&e, replaced);
-    }
-    if (LS_UNLIKELY(side_maybe_holds()) && side_remove(p, replaced)) {
-        ls_ptr_entry_t dummy;
-        return ls_ptr_insert(p, size, site, epoch, cls, &dummy) < 0 ? -1 : 1;
-    }
+    if (LS_UNLIKELY(!packable(p, size, site) || side_maybe_holds()))
+        return insert_minding_side(p, size, site, epoch, cls, replaced);
     shard_t *s = shard_of(p);
-    uint64_t addr16 = (uint64_t)p >> 4, h = hash_addr(addr16);
+    uint64_t addr16 = (uint64_t)p >> 4;
     uint64_t key = addr16 | (uint64_t)site << ADDR_BITS, val = pack_val(size, cls, epoch);
-    int fast = ls_bias_lock(&s->lock, ls_bias_me());
+    if (LS_UNLIKELY(!ls_bias_enter_owner(&s->lock, ls_bias_token)))
+        return shard_insert_by_lock(s, key, val, replaced);
     /* The common case in one look at the home bucket: p is not there, no entry was
      * pushed past it (so p is nowhere else), it has an empty slot, the table has room. */
-    uint32_t b = home_of(h, s->mask), empty;
+    uint32_t b = home_of(hash_addr(addr16), s), empty;
     bucket_t *bk = &s->buckets[b];
-    int result;
-    if (LS_LIKELY(!bucket_scan(bk, addr16, &empty) && empty && !s->passed[b] && s->count < s->limit)) {
-        uint32_t k = (uint32_t)__builtin_ctz(empty);
-        bk->key[k] = key;
-        bk->val[k] = val;
-        s->count++;
-        result = 0;
-    } else {
-        result = shard_insert_slow(s, h, key, val, replaced);
-    }
-    ls_bias_unlock(&s->lock, fast);
-    return result;
-}
-
-int ls_ptr_remove(uintptr_t p, ls_ptr_entry_t *out)
-{
-    int found = addr_packs(p) && shard_remove(p, out);
-    if (!found && LS_UNLIKELY(side_maybe_holds()))
-        found = side_remove(p, out);
-    return found;
+    if (LS_UNLIKELY(bucket_scan(bk, addr16, &empty) || !empty || s->passed[b] || s->count >= s->limit))
+        return shard_insert_as_owner(s, key, val, replaced);
+    uint32_t k = (uint32_t)__builtin_ctz(empty);
+    bk->key[k] = key;
+    bk->val[k] = val;
+    s->count++;
+    ls_bias_leave_owner(&s->lock);
+    return 0;
 }
 
 /* ---- walking, counting, fork ---------------------------------------------------- */
@@ -417,7 +489,7 @@ static void shard_walk(const shard_t *s, void (*fn)(const ls_ptr_entry_t *e, voi
         for (uint32_t k = 0; k < BUCKET; k++)
             if (s->buckets[b].key[k]) {
                 ls_ptr_entry_t e;
-                unpack(s->buckets[b].key[k], s->buckets[b].val[k], &e);
+                ls_ptr_unpack((ls_ptr_raw_t){s->buckets[b].key[k], s->buckets[b].val[k]}, &e);
                 fn(&e, ctx);
             }
 }
@@ -454,7 +526,7 @@ void ls_ptr_reclass(void (*fn)(ls_ptr_entry_t *e, void *ctx), void *ctx)
             for (uint32_t i = 0; i < BUCKET; i++)
                 if (s->buckets[b].key[i]) {
                     ls_ptr_entry_t e;
-                    unpack(s->buckets[b].key[i], s->buckets[b].val[i], &e);
+                    ls_ptr_unpack((ls_ptr_raw_t){s->buckets[b].key[i], s->buckets[b].val[i]}, &e);
                     fn(&e, ctx);
                     s->buckets[b].val[i] = pack_val(e.size, e.cls & (LS_PTR_CLASSES - 1), e.epoch);
                 }
@@ -491,7 +563,7 @@ static int shard_consistent(const shard_t *s, uint32_t *expect)
             count++;
             if (shard_find(s, key & ADDR_MASK, h) != c * BUCKET + k)
                 return 0;
-            for (uint32_t b = home_of(h, s->mask); b != c; b = (b + 1) & s->mask)
+            for (uint32_t b = home_of(h, s); b != c; b = (b + 1) & s->mask)
                 expect[b]++;
         }
     for (uint32_t b = 0; b < n; b++)

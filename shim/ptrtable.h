@@ -33,8 +33,44 @@ LS_HIDDEN int ls_ptr_init(void);
 LS_HIDDEN int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch, uint8_t cls,
                             ls_ptr_entry_t *replaced);
 
-/* Remove p. Returns 1 and fills *out when p was present, 0 when it was not. */
-LS_HIDDEN int ls_ptr_remove(uintptr_t p, ls_ptr_entry_t *out);
+/* How an entry is packed in a slot (ptrtable.c): the key holds the address / 16 and the
+ * site above it, the value the size, the sampling class and the birth epoch. */
+#define LS_PTR_ADDR_BITS 43
+#define LS_PTR_SIZE_BITS 30 /* sizes packed in a slot are below 2^30 (1 GiB) */
+#define LS_PTR_CLS_SHIFT 30
+
+/* A slot's raw contents; key 0: no entry. */
+typedef struct {
+    uint64_t key, val;
+} ls_ptr_raw_t;
+
+/* Remove p from the shards (the hot path: a block that packs, found in one look);
+ * returns its raw entry, or key 0 when the shards do not hold it. */
+LS_HIDDEN ls_ptr_raw_t ls_ptr_take(uintptr_t p);
+/* Remove p from the side list of entries that do not pack (when it holds any): 1 and
+ * *out filled, or 0. */
+LS_HIDDEN int ls_ptr_remove_side(uintptr_t p, ls_ptr_entry_t *out);
+
+static inline void ls_ptr_unpack(ls_ptr_raw_t r, ls_ptr_entry_t *e)
+{
+    e->ptr = (uintptr_t)((r.key & ((1ull << LS_PTR_ADDR_BITS) - 1)) << 4);
+    e->site = (uint32_t)(r.key >> LS_PTR_ADDR_BITS);
+    e->size = r.val & ((1ull << LS_PTR_SIZE_BITS) - 1);
+    e->cls = (uint8_t)((r.val >> LS_PTR_CLS_SHIFT) & (LS_PTR_CLASSES - 1));
+    e->epoch = (uint32_t)(r.val >> 32);
+}
+
+/* Remove p. Returns 1 and fills *out when p was present, 0 when it was not. Inline, so
+ * that a caller's unused fields are never unpacked. */
+static inline int ls_ptr_remove(uintptr_t p, ls_ptr_entry_t *out)
+{
+    ls_ptr_raw_t r = ls_ptr_take(p);
+    if (LS_LIKELY(r.key != 0)) {
+        ls_ptr_unpack(r, out);
+        return 1;
+    }
+    return ls_ptr_remove_side(p, out);
+}
 
 /* Call fn for every live entry, one shard at a time under that shard's lock; fn must
  * not allocate or take shard locks. */

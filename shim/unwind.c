@@ -37,37 +37,12 @@ uintptr_t ls_self_start, ls_self_end;
 #define SHIM_FRAME_SLACK 6
 #define CACHE_SETS 32 /* sets at first; a power of two */
 #define CACHE_MAX_SETS 1024 /* a thread that keeps evicting grows its cache up to this */
-#define CACHE_WAYS 4  /* associativity: a few hot callers never evict each other */
-#define CACHE_CHECKS 24 /* stack slots re-read to verify a hit; longer walks are not cached */
+#define CACHE_WAYS LS_UNWIND_WAYS
+#define CACHE_CHECKS LS_UNWIND_CHECKS
 #define FILL_AFTER 8    /* misses of one key that make it worth an entry */
 
-/* An entry: the key, the engine's memo, and the checks — stack slots (as 8-byte word
- * offsets from the hook's frame, caller SP - 16) and the values they held when the entry
- * was filled: return-address slots, and where frame-pointer frames' RBP values are saved. */
-typedef struct {
-    uintptr_t ip, sp; /* the key: caller of the hook */
-    void *memo;       /* the engine's site for this trace */
-    uint16_t n;       /* frames in the trace */
-    uint16_t nchecks;
-    uint16_t at[CACHE_CHECKS];
-    uintptr_t value[CACHE_CHECKS];
-} entry_t;
-
-typedef struct {
-    uintptr_t miss_ip[2], miss_sp[2]; /* the last keys that missed here without a fill */
-    unsigned victim;                  /* round-robin replacement of ways */
-    uint16_t misses[2];               /* how many times each missed */
-    unsigned miss_next;               /* round-robin replacement of miss keys */
-    entry_t way[CACHE_WAYS];
-} set_t;
-
-struct ls_stack_cache {
-    int bounds_known; /* 0 not yet, 1 known, -1 cannot be known */
-    uintptr_t lo, hi; /* this thread's stack */
-    uint32_t set_mask; /* sets - 1 */
-    uint32_t fills;    /* since the cache last grew */
-    set_t *sets;
-};
+typedef ls_unwind_entry_t entry_t;
+typedef ls_unwind_set_t set_t;
 
 static inline int in_self(uintptr_t a)
 {
@@ -99,7 +74,7 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
 void ls_unwind_init(void)
 {
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-    dl_iterate_phdr(find_self, (void *)(uintptr_t)&ls_unwind_capture);
+    dl_iterate_phdr(find_self, (void *)(uintptr_t)&ls_unwind_capture_slow);
 }
 
 void ls_unwind_cache_reset(ls_stack_cache_t *c)
@@ -133,8 +108,7 @@ static LS_NOINLINE void cache_grow(ls_stack_cache_t *c)
 
 static inline set_t *set_of(const ls_stack_cache_t *c, uintptr_t ip, uintptr_t sp)
 {
-    uint64_t h = (ip ^ (sp * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
-    return &c->sets[(h >> 40) & c->set_mask];
+    return ls_unwind_set_of(c, ip, sp);
 }
 
 /* unw_backtrace is libunwind's fast path: it keeps a per-thread cache of frame
@@ -402,14 +376,9 @@ static LS_NOINLINE int learn_bounds(ls_stack_cache_t *c, uintptr_t sp)
     return 1;
 }
 
-/* A hit: every checked slot still holds what it held when the entry was filled. */
 static inline int entry_holds(const entry_t *e)
 {
-    const volatile uintptr_t *frame = (const volatile uintptr_t *)(e->sp - 16);
-    for (uint32_t k = 0; k < e->nchecks; k++)
-        if (frame[e->at[k]] != e->value[k])
-            return 0;
-    return 1;
+    return ls_unwind_entry_holds(e);
 }
 
 /* This key has missed FILL_AFTER times in this set since its last fill: it is hot enough
@@ -445,7 +414,8 @@ static LS_NOINLINE unsigned capture_miss(uintptr_t *out, unsigned max, ls_stack_
     }
     c->fills++;
     entry_t *e = &set->way[set->victim++ % CACHE_WAYS];
-    e->ip = 0; /* invalid until filled */
+    e->ip = 0; /* invalid until filled (and never hit: ls_unwind_capture wants a memo) */
+    e->memo = NULL;
     unsigned n = backtrace_fill(out, max, c, e, caller);
     if (e->ip)
         *memo = &e->memo;
@@ -474,8 +444,8 @@ static LS_NOINLINE ls_stack_cache_t *cache_setup(ls_stack_cache_t **cachep, uint
     return c->bounds_known > 0 ? c : NULL;
 }
 
-unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_cache_t **cachep,
-                           ls_caller_t caller, void ***memo)
+unsigned ls_unwind_capture_slow(uintptr_t *out, unsigned max, ls_stack_cache_t **cachep,
+                                ls_caller_t caller, void ***memo)
 {
     uintptr_t ip = caller.ip, sp = caller.sp;
     *memo = NULL;

@@ -2,7 +2,8 @@
  * test_engine_ptrtable.c — the table of live allocations: exact membership through
  * growth, overflow past full buckets and deletion (checked against a plain reference
  * array, and the buckets' overflow counts against the entries),
- * stale-entry replacement, sampling classes (kept, and changed by ls_ptr_reclass),
+ * stale-entry replacement (past the home bucket too), the free path's ls_ptr_take,
+ * sampling classes (kept, and changed by ls_ptr_reclass),
  * entries too large to pack (the side list), the table's
  * bytes per live entry, and concurrent use by several threads.
  */
@@ -132,6 +133,59 @@ START_TEST(insert_of_present_pointer_reports_stale_entry)
     ck_assert_int_eq(ls_ptr_remove(0xdead0, &old), 1);
     ck_assert_uint_eq(old.size, 30);
     ck_assert_int_eq(ls_ptr_remove(0xdead0, &old), 0);
+}
+END_TEST
+
+/* A stale entry is found wherever its probe put it: with the table dense, many entries
+ * live past their home bucket; inserting every live address again replaces each entry
+ * exactly once and moves nothing. */
+START_TEST(stale_entries_are_found_past_their_home_bucket)
+{
+    enum { N = 6000 };
+    const uintptr_t base = 0x3000000;
+    ls_ptr_entry_t old;
+    for (uintptr_t i = 0; i < N; i++)
+        ck_assert_int_eq(ls_ptr_insert(base + i * 16, i + 1, (uint32_t)(i % 50), 7, 0, &old), 0);
+    ck_assert(ls_ptr_consistent());
+    for (uintptr_t i = 0; i < N; i++) {
+        ck_assert_int_eq(ls_ptr_insert(base + i * 16, 2 * i + 1, 3, 8, 1, &old), 1);
+        ck_assert_uint_eq(old.ptr, base + i * 16);
+        ck_assert_uint_eq(old.size, i + 1);
+        ck_assert_uint_eq(old.site, i % 50);
+        ck_assert_uint_eq(old.epoch, 7);
+    }
+    ck_assert_uint_eq(ls_ptr_count(), N);
+    ck_assert(ls_ptr_consistent());
+    for (uintptr_t i = 0; i < N; i++) {
+        ck_assert_int_eq(ls_ptr_remove(base + i * 16, &old), 1);
+        ck_assert_uint_eq(old.size, 2 * i + 1);
+        ck_assert_uint_eq(old.cls, 1);
+    }
+    ck_assert_uint_eq(ls_ptr_count(), 0);
+    ck_assert(ls_ptr_consistent());
+}
+END_TEST
+
+/* ls_ptr_take, the free hook's path: the packed entry once, then nothing; an entry of the
+ * side list is not the shards' (ls_ptr_remove finds it there). */
+START_TEST(take_hands_back_a_packed_entry_once)
+{
+    ls_ptr_entry_t e;
+    ck_assert_int_eq(ls_ptr_insert(0x4400010, 123, 77, 9, 2, &e), 0);
+    ls_ptr_raw_t r = ls_ptr_take(0x4400010);
+    ck_assert_uint_ne(r.key, 0);
+    ls_ptr_unpack(r, &e);
+    ck_assert_uint_eq(e.ptr, 0x4400010);
+    ck_assert_uint_eq(e.size, 123);
+    ck_assert_uint_eq(e.site, 77);
+    ck_assert_uint_eq(e.epoch, 9);
+    ck_assert_uint_eq(e.cls, 2);
+    ck_assert_uint_eq(ls_ptr_take(0x4400010).key, 0);
+    ck_assert_int_eq(ls_ptr_insert(0x4400020, 5ull << 30, 1, 1, 0, &e), 0);
+    ck_assert_uint_eq(ls_ptr_take(0x4400020).key, 0);
+    ck_assert_int_eq(ls_ptr_remove(0x4400020, &e), 1);
+    ck_assert_uint_eq(e.size, 5ull << 30);
+    ck_assert_uint_eq(ls_ptr_count(), 0);
 }
 END_TEST
 
@@ -324,6 +378,8 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, matches_reference_under_churn);
     tcase_add_test(tc, insert_of_present_pointer_reports_stale_entry);
+    tcase_add_test(tc, stale_entries_are_found_past_their_home_bucket);
+    tcase_add_test(tc, take_hands_back_a_packed_entry_once);
     tcase_add_test(tc, reclass_changes_only_the_class);
     tcase_add_test(tc, entries_that_do_not_pack_are_kept_exactly);
     tcase_add_test(tc, table_bytes_per_entry_stay_under_40);
