@@ -386,11 +386,10 @@ static int shard_remove(uintptr_t p, ls_ptr_entry_t *out)
 }
 
 /* Insert in shard s whatever the table holds (lock held): as ls_ptr_insert. One pass
- * from the home bucket looks for the address (a stale entry) and the first empty slot. */
+ * from the home bucket looks for the address (a stale entry, replaced in place) and the
+ * first empty slot; only an entry that is really added may double a full table. */
 static int shard_insert(shard_t *s, uint64_t key, uint64_t val, ls_ptr_entry_t *replaced)
 {
-    if (LS_UNLIKELY(s->count >= s->limit) && shard_grow(s) != 0)
-        return -1;
     uint64_t addr16 = key & ADDR_MASK, h = hash_addr(addr16);
     uint32_t mask = s->mask, home = home_of(h, s), b = home, slot = UINT32_MAX;
     for (uint32_t seen = 0; seen <= mask; seen++, b = (b + 1) & mask) {
@@ -406,6 +405,12 @@ static int shard_insert(shard_t *s, uint64_t key, uint64_t val, ls_ptr_entry_t *
             slot = b * BUCKET + (uint32_t)__builtin_ctz(empty);
         if (!s->passed[b])
             break;
+    }
+    if (LS_UNLIKELY(s->count >= s->limit)) { /* absent, and the table is full: double it */
+        if (shard_grow(s) != 0)
+            return -1;
+        shard_place(s, h, key, val);
+        return 0;
     }
     if (slot == UINT32_MAX) { /* every bucket of the probe is full: the first empty beyond */
         shard_place(s, h, key, val);

@@ -136,32 +136,76 @@ START_TEST(insert_of_present_pointer_reports_stale_entry)
 }
 END_TEST
 
-/* A stale entry is found wherever its probe put it: with the table dense, many entries
- * live past their home bucket; inserting every live address again replaces each entry
- * exactly once and moves nothing. */
+/* A stale entry is found wherever its probe put it: 6,000 random addresses make the table
+ * dense, so many entries live past their home bucket; inserting every live address again
+ * replaces each entry exactly once and moves nothing, and so it does after every third
+ * address was removed, when probes pass empty slots before they reach a stale entry (which
+ * must be found, not a second entry put in the first empty slot). */
 START_TEST(stale_entries_are_found_past_their_home_bucket)
 {
-    enum { N = 6000 };
-    const uintptr_t base = 0x3000000;
+    enum { N = 6000, SPAN = 1 << 20 };
+    static uint8_t used[SPAN / 8];
+    static uintptr_t addr[N];
+    uint64_t seed = 0x2545F4914F6CDD1Dull;
+    for (int i = 0; i < N;) {
+        uint64_t k = xorshift(&seed) % SPAN;
+        if (used[k / 8] & (1u << (k % 8)))
+            continue;
+        used[k / 8] |= (uint8_t)(1u << (k % 8));
+        addr[i++] = 0x8000000 + (uintptr_t)k * 16; /* all in one 64 MiB region: one shard */
+    }
     ls_ptr_entry_t old;
-    for (uintptr_t i = 0; i < N; i++)
-        ck_assert_int_eq(ls_ptr_insert(base + i * 16, i + 1, (uint32_t)(i % 50), 7, 0, &old), 0);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(ls_ptr_insert(addr[i], (uint64_t)i + 1, (uint32_t)(i % 50), 7, 0, &old), 0);
     ck_assert(ls_ptr_consistent());
-    for (uintptr_t i = 0; i < N; i++) {
-        ck_assert_int_eq(ls_ptr_insert(base + i * 16, 2 * i + 1, 3, 8, 1, &old), 1);
-        ck_assert_uint_eq(old.ptr, base + i * 16);
-        ck_assert_uint_eq(old.size, i + 1);
-        ck_assert_uint_eq(old.site, i % 50);
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(ls_ptr_insert(addr[i], 2 * (uint64_t)i + 1, 3, 8, 1, &old), 1);
+        ck_assert_uint_eq(old.ptr, addr[i]);
+        ck_assert_uint_eq(old.size, (uint64_t)i + 1);
+        ck_assert_uint_eq(old.site, (uint32_t)(i % 50));
         ck_assert_uint_eq(old.epoch, 7);
+        ck_assert_uint_eq(old.cls, 0);
     }
     ck_assert_uint_eq(ls_ptr_count(), N);
     ck_assert(ls_ptr_consistent());
-    for (uintptr_t i = 0; i < N; i++) {
-        ck_assert_int_eq(ls_ptr_remove(base + i * 16, &old), 1);
-        ck_assert_uint_eq(old.size, 2 * i + 1);
-        ck_assert_uint_eq(old.cls, 1);
+    for (int i = 0; i < N; i += 3)
+        ck_assert_int_eq(ls_ptr_remove(addr[i], &old), 1);
+    for (int i = N - 1; i >= 0; i--) { /* latest first: a home's removed early entries come back last */
+        int present = i % 3 != 0;
+        ck_assert_int_eq(ls_ptr_insert(addr[i], 3 * (uint64_t)i + 1, 4, 9, 2, &old), present);
+        if (present) {
+            ck_assert_uint_eq(old.size, 2 * (uint64_t)i + 1);
+            ck_assert_uint_eq(old.cls, 1);
+        }
+    }
+    ck_assert_uint_eq(ls_ptr_count(), N);
+    ck_assert(ls_ptr_consistent());
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(ls_ptr_remove(addr[i], &old), 1);
+        ck_assert_uint_eq(old.size, 3 * (uint64_t)i + 1);
+        ck_assert_uint_eq(old.cls, 2);
     }
     ck_assert_uint_eq(ls_ptr_count(), 0);
+    ck_assert(ls_ptr_consistent());
+}
+END_TEST
+
+/* Replacing a stale entry adds nothing, so it never doubles a table, even a full one: every
+ * insert into one shard is followed by a second insert of the same address, and the table's
+ * size moves only with the first (the shard's count reaches its limit on the way). */
+START_TEST(replacing_a_stale_entry_never_grows_the_table)
+{
+    const uintptr_t base = 0x68000000; /* a 64 MiB region no other test uses: one shard */
+    ls_ptr_entry_t old;
+    for (uintptr_t i = 0; i < 300; i++) {
+        ck_assert_int_eq(ls_ptr_insert(base + i * 16, 8, 1, 0, 0, &old), 0);
+        uint64_t bytes = ls_ptr_table_bytes();
+        ck_assert_int_eq(ls_ptr_insert(base + i * 16, 24, 2, 0, 0, &old), 1);
+        ck_assert_uint_eq(old.size, 8);
+        ck_assert_uint_eq(ls_ptr_table_bytes(), bytes);
+    }
+    for (uintptr_t i = 0; i < 300; i++)
+        ck_assert_int_eq(ls_ptr_remove(base + i * 16, &old), 1);
     ck_assert(ls_ptr_consistent());
 }
 END_TEST
@@ -379,6 +423,7 @@ int main(void)
     tcase_add_test(tc, matches_reference_under_churn);
     tcase_add_test(tc, insert_of_present_pointer_reports_stale_entry);
     tcase_add_test(tc, stale_entries_are_found_past_their_home_bucket);
+    tcase_add_test(tc, replacing_a_stale_entry_never_grows_the_table);
     tcase_add_test(tc, take_hands_back_a_packed_entry_once);
     tcase_add_test(tc, reclass_changes_only_the_class);
     tcase_add_test(tc, entries_that_do_not_pack_are_kept_exactly);
