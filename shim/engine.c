@@ -475,14 +475,8 @@ static LS_NOINLINE void traced_change_slow(ls_thread_t *t, int64_t n)
 static inline void traced_change(ls_thread_t *t, int64_t n)
 {
     ls_thread_t *own = atomic_load_explicit(&owner.thread, memory_order_relaxed);
-    if (LS_LIKELY(own == t && t != NULL)) {
-        uint64_t mine = atomic_load_explicit(&owner.bytes, memory_order_relaxed) + (uint64_t)n;
-        atomic_store_explicit(&owner.bytes, mine, memory_order_relaxed);
-        if (n > 0 && LS_UNLIKELY(mine + atomic_load_explicit(&traced.current, memory_order_relaxed) >
-                                 atomic_load_explicit(&traced.peak, memory_order_relaxed)))
-            peak_raise(mine + atomic_load_explicit(&traced.current, memory_order_relaxed));
-        return;
-    }
+    if (LS_LIKELY(own == t && t != NULL))
+        return owner_add(n);
     if (LS_LIKELY(t && !t->shared && own != NULL && ls_threads_multi())) {
         int64_t p = t->traced_pending + n;
         if (LS_LIKELY(p < LS_TRACED_SLACK && p > -LS_TRACED_SLACK)) {

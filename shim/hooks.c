@@ -117,8 +117,7 @@ static inline int passed_over(size_t size)
     return 1;
 }
 
-/* The rest of an allocation hook, out of line so that the hooks' own fast paths (an
- * unsampled allocation, an untraced free) need no registers saved. */
+/* The rest of an allocation hook: enter, record, leave. */
 static inline __attribute__((always_inline)) void *track_new_here(void *p, size_t size, ls_caller_t caller)
 {
     if (!enter())
@@ -128,6 +127,8 @@ static inline __attribute__((always_inline)) void *track_new_here(void *p, size_
     return p;
 }
 
+/* The same out of line, so that the other hooks' own fast paths (an unsampled
+ * allocation) need no registers saved. */
 static LS_NOINLINE void *track_new(void *p, size_t size, ls_caller_t caller)
 {
     return track_new_here(p, size, caller);

@@ -385,42 +385,23 @@ static int shard_remove(uintptr_t p, ls_ptr_entry_t *out)
     return r.key != 0;
 }
 
-/* Insert in shard s whatever the table holds (lock held): as ls_ptr_insert. One pass
- * from the home bucket looks for the address (a stale entry, replaced in place) and the
- * first empty slot; only an entry that is really added may double a full table. */
+/* Insert in shard s whatever the table holds (lock held): as ls_ptr_insert. The address
+ * is looked for first (a stale entry, replaced in place): only an entry that is really
+ * added may double a full table. */
 static int shard_insert(shard_t *s, uint64_t key, uint64_t val, ls_ptr_entry_t *replaced)
 {
     uint64_t addr16 = key & ADDR_MASK, h = hash_addr(addr16);
-    uint32_t mask = s->mask, home = home_of(h, s), b = home, slot = UINT32_MAX;
-    for (uint32_t seen = 0; seen <= mask; seen++, b = (b + 1) & mask) {
-        uint32_t empty, m = bucket_scan(&s->buckets[b], addr16, &empty);
-        if (m) {
-            uint32_t k = (uint32_t)__builtin_ctz(m);
-            ls_ptr_unpack((ls_ptr_raw_t){s->buckets[b].key[k], s->buckets[b].val[k]}, replaced);
-            s->buckets[b].key[k] = key;
-            s->buckets[b].val[k] = val;
-            return 1;
-        }
-        if (slot == UINT32_MAX && empty)
-            slot = b * BUCKET + (uint32_t)__builtin_ctz(empty);
-        if (!s->passed[b])
-            break;
+    uint32_t i = shard_find(s, addr16, h);
+    if (i != UINT32_MAX) {
+        bucket_t *bk = &s->buckets[i / BUCKET];
+        ls_ptr_unpack((ls_ptr_raw_t){bk->key[i % BUCKET], bk->val[i % BUCKET]}, replaced);
+        bk->key[i % BUCKET] = key;
+        bk->val[i % BUCKET] = val;
+        return 1;
     }
-    if (LS_UNLIKELY(s->count >= s->limit)) { /* absent, and the table is full: double it */
-        if (shard_grow(s) != 0)
-            return -1;
-        shard_place(s, h, key, val);
-        return 0;
-    }
-    if (slot == UINT32_MAX) { /* every bucket of the probe is full: the first empty beyond */
-        shard_place(s, h, key, val);
-        return 0;
-    }
-    for (b = home; b != slot / BUCKET; b = (b + 1) & mask)
-        s->passed[b] += s->passed[b] != PASSED_MAX;
-    s->buckets[slot / BUCKET].key[slot % BUCKET] = key;
-    s->buckets[slot / BUCKET].val[slot % BUCKET] = val;
-    s->count++;
+    if (LS_UNLIKELY(s->count >= s->limit) && shard_grow(s) != 0)
+        return -1;
+    shard_place(s, h, key, val);
     return 0;
 }
 

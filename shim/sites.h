@@ -87,14 +87,9 @@ static inline void ls_count_alloc(ls_thread_t *t, uint32_t site, uint64_t bytes)
 {
     LS_ASSERT(site < ls_sites_count());
     ls_site_counters_t *c = ls_counters_of(t, site);
-    if (LS_UNLIKELY(c == NULL))
-        return;
-    if (LS_LIKELY(!t->shared)) { /* ls_counter_bump's two cases, the test made once */
-        __atomic_store_n(&c->alloc_count, c->alloc_count + 1, __ATOMIC_RELAXED);
-        __atomic_store_n(&c->alloc_bytes, c->alloc_bytes + bytes, __ATOMIC_RELAXED);
-    } else {
-        __atomic_fetch_add(&c->alloc_count, 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&c->alloc_bytes, bytes, __ATOMIC_RELAXED);
+    if (LS_LIKELY(c != NULL)) {
+        ls_counter_bump(t, &c->alloc_count, 1);
+        ls_counter_bump(t, &c->alloc_bytes, bytes);
     }
 }
 

@@ -376,10 +376,6 @@ static LS_NOINLINE int learn_bounds(ls_stack_cache_t *c, uintptr_t sp)
     return 1;
 }
 
-static inline int entry_holds(const entry_t *e)
-{
-    return ls_unwind_entry_holds(e);
-}
 
 /* This key has missed FILL_AFTER times in this set since its last fill: it is hot enough
  * to be worth an entry. Two keys are followed per set. */
@@ -463,18 +459,7 @@ unsigned ls_unwind_capture_slow(uintptr_t *out, unsigned max, ls_stack_cache_t *
     if (sp < c->lo + 16 || sp >= c->hi)
         return backtrace_plain(out, max);
 
-    set_t *set = set_of(c, ip, sp);
-    /* Several ways may hold the same caller with different outer frames (a wrapper
-     * called from several places at one depth). A hit hands back the engine's memo (its
-     * site) and no frames: the site holds them. */
-    for (unsigned w = 0; w < CACHE_WAYS; w++) {
-        entry_t *e = &set->way[w];
-        if (e->ip != ip || e->sp != sp || !e->memo)
-            continue;
-        if (LS_LIKELY(entry_holds(e))) {
-            *memo = &e->memo;
-            return e->n;
-        }
-    }
-    return capture_miss(out, max, c, set, caller, memo);
+    /* No hit to look for: ls_unwind_capture looked already wherever the cache existed,
+     * and a cache made just now is empty. */
+    return capture_miss(out, max, c, set_of(c, ip, sp), caller, memo);
 }

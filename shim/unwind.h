@@ -99,6 +99,9 @@ static inline unsigned ls_unwind_capture(uintptr_t *out, unsigned max, ls_stack_
 {
     ls_stack_cache_t *c = cache ? *cache : NULL;
     if (LS_LIKELY(c != NULL && c->sets != NULL && max > 1)) {
+        /* Several ways may hold the same caller with different outer frames (a wrapper
+         * called from several places at one depth). A hit hands back the engine's memo
+         * (its site) and no frames: the site holds them. */
         ls_unwind_set_t *set = ls_unwind_set_of(c, caller.ip, caller.sp);
         for (unsigned w = 0; w < LS_UNWIND_WAYS; w++) {
             ls_unwind_entry_t *e = &set->way[w];
