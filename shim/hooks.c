@@ -23,6 +23,7 @@
 
 #include "engine.h"
 #include "modules.h"
+#include "ptrtable.h"
 #include "sample.h"
 #include "writer.h"
 
@@ -150,14 +151,24 @@ LS_EXPORT void *malloc(size_t size)
     return malloc_traced(size, LS_CALLER());
 }
 
+/* A block that may be in the table is about to be freed or moved without its record:
+ * its entry may go stale (it is settled when the address is next allocated). */
+static LS_NOINLINE void freed_untracked(void)
+{
+    if (atomic_load_explicit(&ls_state, memory_order_relaxed) == LS_READY)
+        ls_ptr_expect_stale();
+}
+
 /* free(p) of a block that may be traced. */
 static LS_NOINLINE void free_traced(void *p)
 {
     if (!enter()) {
         /* Inside the shim on this thread (a signal handler interrupted a hook): record and
          * free later, together, so the address cannot be handed out before it is recorded. */
-        if (!(ls_guard && ls_engine_defer_free(p)))
+        if (!(ls_guard && ls_engine_defer_free(p))) {
+            freed_untracked();
             __libc_free(p);
+        }
         return;
     }
     /* glibc's free reads the block's chunk header right after the table lookup: start
@@ -191,9 +202,12 @@ LS_EXPORT void *calloc(size_t n, size_t size)
 
 LS_EXPORT void *realloc(void *p, size_t size)
 {
-    if (!enter()) /* a handler's realloc inside a hook: untracked; a stale entry for p is
+    if (!enter()) { /* a handler's realloc inside a hook: untracked; a stale entry for p is
                      * settled when its address is next allocated (ls_record_alloc) */
+        if (p)
+            freed_untracked();
         return __libc_realloc(p, size);
+    }
     ls_ptr_entry_t old;
     int *err = errno_here(), saved = *err;
     int tracked = p ? ls_record_take(p, &old) : 0;

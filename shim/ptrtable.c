@@ -14,7 +14,11 @@
  * whose probe passed over it, so probing stops at the first bucket with a count of 0, an
  * erase decrements the counts on its way, and there are no tombstones to clean up).
  * One cache line per lookup matters: on a program that frees blocks it allocated long
- * ago, the entry's line is a cache miss that nothing can hide.
+ * ago, the entry's line is a cache miss that nothing can hide. An insert looks for its
+ * address (a stale entry) past the home bucket only once the hooks have said that a
+ * block may have been freed without its record (ls_ptr_expect_stale): until then an
+ * address being allocated cannot be in the table, and an insert into a home bucket with
+ * room, even one that others were pushed past, settles in one look.
  *
  * Entries are 16 bytes: the address divided by 16 (glibc's blocks are 16-aligned and
  * below 2^47) with the site id in the top 21 bits, and the size (30 bits), the sampling
@@ -64,6 +68,9 @@ typedef struct {
 } __attribute__((aligned(LS_CACHELINE))) shard_t;
 
 static shard_t shards[LS_PTR_SHARDS];
+
+/* Set by ls_ptr_expect_stale: inserts look for a stale entry past the home bucket too. */
+static uint8_t stale_possible;
 
 /* The side list: entries that do not pack into a slot, unordered. */
 static struct {
@@ -451,11 +458,13 @@ int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch, uin
     uint64_t key = addr16 | (uint64_t)site << ADDR_BITS, val = pack_val(size, cls, epoch);
     if (LS_UNLIKELY(!ls_bias_enter_owner(&s->lock, ls_bias_token)))
         return shard_insert_by_lock(s, key, val, replaced);
-    /* The common case in one look at the home bucket: p is not there, no entry was
-     * pushed past it (so p is nowhere else), it has an empty slot, the table has room. */
+    /* The common case in one look at the home bucket: p is not there (nor anywhere else,
+     * unless stale entries are possible and an entry was pushed past it), it has an empty
+     * slot, the table has room. */
     uint32_t b = home_of(hash_addr(addr16), s), empty;
     bucket_t *bk = &s->buckets[b];
-    if (LS_UNLIKELY(bucket_scan(bk, addr16, &empty) || !empty || s->passed[b] || s->count >= s->limit))
+    if (LS_UNLIKELY(bucket_scan(bk, addr16, &empty) || !empty || s->count >= s->limit ||
+                    (__atomic_load_n(&stale_possible, __ATOMIC_RELAXED) && s->passed[b])))
         return shard_insert_as_owner(s, key, val, replaced);
     uint32_t k = (uint32_t)__builtin_ctz(empty);
     bk->key[k] = key;
@@ -463,6 +472,11 @@ int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch, uin
     s->count++;
     ls_bias_leave_owner(&s->lock);
     return 0;
+}
+
+void ls_ptr_expect_stale(void)
+{
+    __atomic_store_n(&stale_possible, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- walking, counting, fork ---------------------------------------------------- */

@@ -29,9 +29,19 @@ LS_HIDDEN int ls_ptr_init(void);
 /* Insert p. Returns 0 when inserted, 1 when p was already present (a stale entry: the
  * block was freed behind the shim's back, e.g. from a signal handler during a hook):
  * it is replaced and its old contents are copied to *replaced; -1 when the shard
- * could not grow (the allocation is then not recorded). */
+ * could not grow (the allocation is then not recorded). A stale entry is looked for in
+ * p's home bucket always, and past it surely only once ls_ptr_expect_stale has been called. */
 LS_HIDDEN int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch, uint8_t cls,
                             ls_ptr_entry_t *replaced);
+
+/* From now on the table may hold stale entries: a block that was tracked has been freed,
+ * or moved by realloc, without its record (the hooks call this when a signal handler's
+ * free or realloc inside a hook could not be deferred). Until then an allocated address
+ * cannot be in the table, so an insert need not look for it past its home bucket, which
+ * lets most inserts settle in one look (in a table under churn, a third of the home
+ * buckets have had an entry pushed past them). Sticky for the process and its forked
+ * children; async-signal-safe. */
+LS_HIDDEN void ls_ptr_expect_stale(void);
 
 /* How an entry is packed in a slot (ptrtable.c): the key holds the address / 16 and the
  * site above it, the value the size, the sampling class and the birth epoch. */

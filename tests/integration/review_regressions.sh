@@ -3,7 +3,8 @@
 # a variable-size frame (alloca) must not make the stack cache return another trace;
 # the program's own handler for LEAKSCOPE_SIGNAL survives in it and in forked children;
 # the shim's descriptors stay off the small numbers a shell redirects onto; exit() from a
-# signal handler that interrupted the API does not hang; frees from such a handler count.
+# signal handler that interrupted the API does not hang; frees from such a handler count,
+# even more than the shim can defer.
 exec python3 - <<'PY'
 import os, sys
 sys.path.insert(0, os.path.join(os.environ["LS_ROOT"], "tests/integration"))
@@ -52,6 +53,17 @@ for i in range(3):
     check(r.returncode == 0 and r.stdout == "freed 200\n", f"handler free: {r.returncode} {r.stdout!r}")
     got = figures_at(top(out), "review_handler_free.c", "handler_freed")
     check(got == (0, 0), f"handler free, run {i}: the freed blocks still show as {got}")
+
+# more frees from such a handler than the shim can defer, and a realloc there: their
+# entries go stale, and are settled when glibc hands the addresses out again
+for i in range(3):
+    out = os.path.join(TMP, f"hover{i}")
+    r = run([os.path.join(PROGS, "review_handler_overflow")], out, timeout=60)
+    check(r.returncode == 0 and r.stdout == "freed 4000 moved 40\n", f"handler overflow: {r.returncode} {r.stdout!r}")
+    exit_top = top(out)
+    for line, want in (("handler_freed", (0, 0)), ("handler_moved", (0, 0)), ("allocated_again", (4040 * 48, 4040))):
+        got = figures_at(exit_top, "review_handler_overflow.c", line)
+        check(got == want, f"handler overflow, run {i}: {line} shows {got}, want {want}")
 
 # a free deferred during leakscope_snapshot() is recorded before the address comes back
 for i in range(3):
