@@ -214,7 +214,8 @@ static void filter_add_entry(const ls_ptr_entry_t *e, void *ctx)
 
 /* Arm the filter (once). Blocks already in the table are added to it after `armed` is
  * set: a thread that inserted before seeing `armed` inserted before this walk reaches its
- * shard, so the walk counts it (a block counted twice only makes its slot a false hit). */
+ * shard, so the walk counts it (a block counted twice only makes its slot a false hit).
+ * A block freed meanwhile, before the walk counts it, leaves a stale entry. */
 static int arm(void)
 {
     if (atomic_load(&ls_sample_armed))
@@ -224,8 +225,11 @@ static int arm(void)
     if (!ls_sample_filter)
         return -1;
     atomic_store(&ls_sample_armed, 1);
-    if (atomic_load(&ls_state) == LS_READY)
+    if (atomic_load(&ls_state) == LS_READY) {
+        /* A block freed before the walk reaches its shard passes the filter untracked. */
+        ls_ptr_expect_stale();
         ls_ptr_foreach(filter_add_entry, NULL);
+    }
     return 0;
 }
 
