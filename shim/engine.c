@@ -515,11 +515,18 @@ extern void __libc_free(void *);
 
 int ls_engine_defer_free(void *p)
 {
-    if (atomic_load_explicit(&ls_state, memory_order_relaxed) != LS_READY || ls_deferred_count >= DEFERRED_MAX)
+    if (atomic_load_explicit(&ls_state, memory_order_relaxed) != LS_READY)
         return 0;
-    deferred[ls_deferred_count] = p;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the slot is written before it counts */
-    ls_deferred_count++;
+    /* The slot is reserved in one instruction, then written: a handler for another signal
+     * that interrupts this one in between reserves the next slot, not the same one. Only
+     * the outermost guard holder drains (ls_engine_drain_deferred), after every handler
+     * has returned, so no slot is read before it is written. */
+    unsigned n = __atomic_fetch_add(&ls_deferred_count, 1, __ATOMIC_RELAXED);
+    if (n >= DEFERRED_MAX) {
+        __atomic_fetch_sub(&ls_deferred_count, 1, __ATOMIC_RELAXED);
+        return 0;
+    }
+    deferred[n] = p;
     return 1;
 }
 
@@ -581,51 +588,61 @@ void ls_record_sampled(void *p, size_t size, ls_caller_t caller)
         ls_sample_note_alloc((uintptr_t)p, site->id, size, cls);
 }
 
+/* The sampling filter is armed, read before a take: every block in the table is counted
+ * in it then (sample.c, arm), so the block about to be taken may be uncounted. */
+static inline int filter_counts_all(void)
+{
+    return atomic_load_explicit(&ls_sample_armed, memory_order_acquire);
+}
+
 /* Charge the release of a block taken out of the table to its site. */
-static inline void release_entry(const ls_ptr_entry_t *old)
+static inline void release_entry(const ls_ptr_entry_t *old, int filter_counted)
 {
     ls_thread_t *t = ls_thread_self();
     if (LS_LIKELY(t != NULL))
         ls_count_free(t, old->site);
     traced_change(t, -(int64_t)old->size);
     if (LS_UNLIKELY(atomic_load_explicit(&ls_sample_armed, memory_order_relaxed))) /* issue 11 */
-        ls_sample_note_free(old->ptr, old->site, old->size, old->cls);
+        ls_sample_note_free(old->ptr, old->site, old->size, old->cls, filter_counted);
 }
 
 int ls_record_free(void *p)
 {
     /* The free hook asked the sampling filter first (ls_sample_miss). */
+    int filter_counted = filter_counts_all();
     ls_ptr_raw_t r = ls_ptr_take((uintptr_t)p);
     if (LS_UNLIKELY(!r.key)) {
         ls_ptr_entry_t old;
         if (!ls_ptr_remove_side((uintptr_t)p, &old))
             return 0;
-        ls_record_release(&old);
+        release_entry(&old, filter_counted);
         return 1;
     }
     ls_ptr_entry_t old; /* unpacked inline: release_entry reads only what it needs */
     ls_ptr_unpack(r, &old);
-    release_entry(&old);
+    release_entry(&old, filter_counted);
     return 1;
 }
 
-int ls_record_take(void *p, ls_ptr_entry_t *old)
+int ls_record_take(void *p, ls_taken_t *old)
 {
     if (LS_UNLIKELY(ls_sample_miss(p))) /* issue 11 */
         return 0;
-    return ls_ptr_remove((uintptr_t)p, old);
+    old->filter_counted = filter_counts_all();
+    return ls_ptr_remove((uintptr_t)p, &old->e);
 }
 
-void ls_record_restore(const ls_ptr_entry_t *old)
+void ls_record_restore(const ls_taken_t *old)
 {
+    const ls_ptr_entry_t *e = &old->e;
     ls_ptr_entry_t stale;
-    if (ls_ptr_insert(old->ptr, old->size, old->site, old->epoch, old->cls, &stale) < 0)
+    if (ls_ptr_insert(e->ptr, e->size, e->site, e->epoch, e->cls, &stale) < 0)
         ls_engine_fail("its table of live allocations cannot grow (out of memory)");
 }
 
-void ls_record_release(const ls_ptr_entry_t *old)
+void ls_record_release(const ls_taken_t *old)
 {
-    release_entry(old);
+    release_entry(&old->e, old->filter_counted);
 }
 
 /* ---- figures ------------------------------------------------------------------- */

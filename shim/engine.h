@@ -51,12 +51,18 @@ LS_HIDDEN void ls_record_alloc(void *p, size_t size, ls_caller_t caller);
 LS_HIDDEN void ls_record_sampled(void *p, size_t size, ls_caller_t caller);
 /* Forget p before the real free. Returns 1 when p was tracked. Call with ls_guard set. */
 LS_HIDDEN int ls_record_free(void *p);
+/* An entry taken out of the table, and whether the sampling filter was armed before it
+ * was taken (the filter had then counted it: its release may uncount it; sample.c). */
+typedef struct {
+    ls_ptr_entry_t e;
+    int filter_counted;
+} ls_taken_t;
 /* realloc: take p's entry out before the real call (returns 1 when tracked); after a
  * failed realloc put it back unchanged with ls_record_restore. */
-LS_HIDDEN int ls_record_take(void *p, ls_ptr_entry_t *old);
-LS_HIDDEN void ls_record_restore(const ls_ptr_entry_t *old);
+LS_HIDDEN int ls_record_take(void *p, ls_taken_t *old);
+LS_HIDDEN void ls_record_restore(const ls_taken_t *old);
 /* The free half of a realloc that moved or resized a tracked block. */
-LS_HIDDEN void ls_record_release(const ls_ptr_entry_t *old);
+LS_HIDDEN void ls_record_release(const ls_taken_t *old);
 
 /* free(p) arriving while the shim is busy on this thread (ls_guard set: a signal handler
  * interrupted a hook, an API call or a snapshot). Queues p — both the record and the real
@@ -65,12 +71,15 @@ LS_HIDDEN void ls_record_release(const ls_ptr_entry_t *old);
  * the address is next allocated). Async-signal-safe. */
 LS_HIDDEN int ls_engine_defer_free(void *p);
 /* Record and free what was queued on this thread. Call with ls_guard set, just before
- * lowering it; one TLS load when nothing is queued. */
+ * lowering it; one TLS load when nothing is queued. Only the outermost guard holder
+ * drains: at a deeper level (a signal handler that interrupted the shim and called the
+ * API) the interrupted code may hold a table lock, or a handler below may not have
+ * written its slot yet; the outermost level drains when it leaves. */
 LS_HIDDEN extern __thread unsigned ls_deferred_count __attribute__((tls_model("initial-exec")));
 LS_HIDDEN void ls_engine_drain_deferred_slow(void);
 static inline void ls_engine_drain_deferred(void)
 {
-    if (LS_UNLIKELY(ls_deferred_count))
+    if (LS_UNLIKELY(ls_deferred_count) && ls_guard == 1)
         ls_engine_drain_deferred_slow();
 }
 

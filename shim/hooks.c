@@ -208,7 +208,7 @@ LS_EXPORT void *realloc(void *p, size_t size)
             freed_untracked();
         return __libc_realloc(p, size);
     }
-    ls_ptr_entry_t old;
+    ls_taken_t old;
     int *err = errno_here(), saved = *err;
     int tracked = p ? ls_record_take(p, &old) : 0;
     *err = saved;

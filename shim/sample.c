@@ -165,11 +165,11 @@ void ls_sample_note_alloc(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls
     atomic_fetch_add_explicit(&e->bytes, (uint64_t)llround(w * (double)size), memory_order_relaxed);
 }
 
-void ls_sample_note_free(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls)
+void ls_sample_note_free(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls, int filter_counted)
 {
     _Atomic uint8_t *slot = &ls_sample_filter[ls_sample_slot(p)];
     uint8_t v = atomic_load_explicit(slot, memory_order_relaxed);
-    while (v != 0 && v != LS_SAMPLE_FILTER_MAX &&
+    while (filter_counted && v != 0 && v != LS_SAMPLE_FILTER_MAX &&
            !atomic_compare_exchange_weak_explicit(slot, &v, (uint8_t)(v - 1), memory_order_relaxed,
                                                   memory_order_relaxed))
         ;
@@ -212,10 +212,14 @@ static void filter_add_entry(const ls_ptr_entry_t *e, void *ctx)
     filter_up(e->ptr);
 }
 
-/* Arm the filter (once). Blocks already in the table are added to it after `armed` is
- * set: a thread that inserted before seeing `armed` inserted before this walk reaches its
- * shard, so the walk counts it (a block counted twice only makes its slot a false hit).
- * A block freed meanwhile, before the walk counts it, leaves a stale entry. */
+/* Arm the filter (once). The blocks already in the table are counted with every shard
+ * locked, and `armed` is set before the locks are released, so that a free that sees the
+ * filter armed takes out a block that is counted: by this walk, or by its allocation
+ * (ls_sample_note_alloc; an allocation counted by both only makes its slot a false hit).
+ * Such a free may uncount it, and a free that finds its slot at 0 may pass the table by.
+ * A free that saw the filter unarmed before its take uncounts nothing (engine.c), so no
+ * counter ever drops below the blocks it stands for: no tracked block is ever passed by,
+ * and no entry goes stale. */
 static int arm(void)
 {
     if (atomic_load(&ls_sample_armed))
@@ -224,12 +228,14 @@ static int arm(void)
     ls_sample_filter = ls_pages_alloc(sz);
     if (!ls_sample_filter)
         return -1;
-    atomic_store(&ls_sample_armed, 1);
-    if (atomic_load(&ls_state) == LS_READY) {
-        /* A block freed before the walk reaches its shard passes the filter untracked. */
-        ls_ptr_expect_stale();
-        ls_ptr_foreach(filter_add_entry, NULL);
+    if (atomic_load(&ls_state) != LS_READY) { /* at start: the table is empty */
+        atomic_store(&ls_sample_armed, 1);
+        return 0;
     }
+    ls_ptr_lock_all();
+    ls_ptr_foreach_locked(filter_add_entry, NULL);
+    atomic_store(&ls_sample_armed, 1);
+    ls_ptr_unlock_all();
     return 0;
 }
 
@@ -325,7 +331,7 @@ static void reclass_table(uint64_t r)
     ls_ptr_reclass(thin_entry, &t);
     thinning = 1;
     for (size_t i = 0; i < t.n; i++) {
-        ls_ptr_entry_t old;
+        ls_taken_t old;
         if (ls_record_take((void *)t.drop[i], &old))
             ls_record_release(&old);
     }

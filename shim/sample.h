@@ -72,18 +72,20 @@ static inline uint32_t ls_sample_slot(uintptr_t p)
     return (uint32_t)(((uint64_t)p >> 4) * 0x9E3779B97F4A7C15ull >> (64 - LS_SAMPLE_FILTER_BITS));
 }
 
-/* 1 when p cannot be in the pointer table (the filter is armed and p's counter is 0). */
+/* 1 when p cannot be in the pointer table (the filter is armed and p's counter is 0).
+ * Armed, read with acquire: every block in the table is counted (sample.c, arm). */
 static inline int ls_sample_miss(const void *p)
 {
-    if (LS_LIKELY(!atomic_load_explicit(&ls_sample_armed, memory_order_relaxed)))
+    if (LS_LIKELY(!atomic_load_explicit(&ls_sample_armed, memory_order_acquire)))
         return 0;
     return atomic_load_explicit(&ls_sample_filter[ls_sample_slot((uintptr_t)p)], memory_order_relaxed) == 0;
 }
 
 /* A block entered / left the pointer table while the filter is armed: its filter counter
- * and its site's estimated totals. */
+ * and its site's estimated totals. A block leaving is uncounted only when `filter_counted`:
+ * the filter was armed before its free took it out of the table (then it had counted it). */
 LS_HIDDEN void ls_sample_note_alloc(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls);
-LS_HIDDEN void ls_sample_note_free(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls);
+LS_HIDDEN void ls_sample_note_free(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls, int filter_counted);
 
 /* LEAKSCOPE_SAMPLE and LEAKSCOPE_SEED from the environment (bad values: one line each). */
 LS_HIDDEN void ls_sample_configure(char *const *envp);

@@ -59,7 +59,7 @@ for i in range(3):
 for i in range(3):
     out = os.path.join(TMP, f"hover{i}")
     r = run([os.path.join(PROGS, "review_handler_overflow")], out, timeout=60)
-    check(r.returncode == 0 and r.stdout == "freed 4000 moved 40\n", f"handler overflow: {r.returncode} {r.stdout!r}")
+    check(r.returncode == 0 and r.stdout == "freed 4000 moved 40 reused 4040 of 4040\n", f"handler overflow: {r.returncode} {r.stdout!r}")
     exit_top = top(out)
     for line, want in (("handler_freed", (0, 0)), ("handler_moved", (0, 0)), ("allocated_again", (4040 * 48, 4040))):
         got = figures_at(exit_top, "review_handler_overflow.c", line)

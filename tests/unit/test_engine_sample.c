@@ -11,7 +11,8 @@
  *    within 0.2% (its standard deviation is 0.016%), and sum 1/p(S) the block count;
  *  - switching: exact (0) traces everything, a rate samples, back to 0 traces everything,
  *    and the run remembers that sampling was on and that the rate changed; across rate
- *    changes each block in the table keeps the class of the rate it was sampled at;
+ *    changes each block in the table keeps the class of the rate it was sampled at; a
+ *    block taken out of the table before the filter was armed is not uncounted from it;
  *  - ls_keep_choose keeps the first file, the newest N/2 and a geometric spread between,
  *    and over 5,000 writes at N = 40 the directory never holds more than 40 files.
  * Each test runs in its own process (Check's fork mode), so each starts with a fresh sampler.
@@ -227,6 +228,45 @@ START_TEST(classes_follow_the_rate_each_block_was_sampled_at)
 }
 END_TEST
 
+/* The filter never counts a block less than once while it is in the table: a block taken
+ * out before the filter was armed (a free or realloc under way while sampling is switched
+ * on) is not subtracted when it is released, which would leave its slot at 0 while
+ * another block of the same slot lives on, and that block's free would then pass the
+ * table by and leave its entry stale. A block taken out after arming is subtracted. */
+START_TEST(a_block_taken_before_arming_is_not_uncounted)
+{
+    static char out_var[64];
+    snprintf(out_var, sizeof out_var, "LEAKSCOPE_OUT=/tmp/leakscope-unit-%d", (int)getpid());
+    char *env[] = {out_var, "LEAKSCOPE_SEED=7", NULL};
+    ls_config_t cfg;
+    ls_config_from_env(&cfg, env);
+    ck_assert_int_eq(ls_engine_init_with(&cfg), 0);
+    ls_sample_configure(env);
+    const uintptr_t frames[1] = {0x401000};
+    ls_site_t *site = ls_site_intern(ls_thread_self(), frames, 1);
+    ck_assert_ptr_nonnull(site);
+    const uintptr_t x = 0x60000000; /* and y: another address with x's filter slot */
+    uintptr_t y = x + 16;
+    while (ls_sample_slot(y) != ls_sample_slot(x))
+        y += 16;
+    ls_ptr_entry_t old;
+    ck_assert_int_eq(ls_ptr_insert(x, 64, site->id, 0, 0, &old), 0);
+    ck_assert_int_eq(ls_ptr_insert(y, 1 << 20, site->id, 0, 0, &old), 0); /* kept by any thinning */
+    ls_taken_t taken;
+    ck_assert_int_eq(ls_record_take((void *)x, &taken), 1); /* before arming */
+    ck_assert_int_eq(taken.filter_counted, 0);
+    ls_sample_set(4096); /* arms: counts y */
+    ck_assert(ls_sample_armed);
+    ck_assert_int_eq(ls_sample_miss((void *)y), 0);
+    ls_record_release(&taken); /* x was never counted: y's count stays */
+    ck_assert_int_eq(ls_sample_miss((void *)y), 0);
+    ck_assert_int_eq(ls_record_take((void *)y, &taken), 1); /* after arming: counted */
+    ck_assert_int_eq(taken.filter_counted, 1);
+    ls_record_release(&taken);
+    ck_assert_int_eq(ls_sample_miss((void *)y), 1);
+}
+END_TEST
+
 static size_t kept_count(const unsigned char *keep, size_t n)
 {
     size_t k = 0;
@@ -296,6 +336,7 @@ int main(void)
     tcase_add_test(t, weighted_samples_are_unbiased);
     tcase_add_test(t, switching_exact_sampled_exact);
     tcase_add_test(t, classes_follow_the_rate_each_block_was_sampled_at);
+    tcase_add_test(t, a_block_taken_before_arming_is_not_uncounted);
     tcase_add_test(t, keep_choice_first_newest_geometric);
     tcase_add_test(t, keep_bounded_over_5000_writes);
     suite_add_tcase(s, t);
