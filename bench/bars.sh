@@ -10,7 +10,9 @@
 # Workloads are sized to run about 1 s bare, so start-up and the exit snapshot do not dominate.
 # Run by bench/run.sh, or alone. Env: BUILD (default build); BENCH_REPS (default 5; REPS
 # also accepted) and BENCH_HT_REPS (heaptrack's runs, default 3: each takes ~20 s);
-# BENCH_PAIRS, BENCH_STORM_PAIRS, BENCH_PY_ROUNDS, BENCH_SIM_STEPS size the workloads.
+# BENCH_PAIRS, BENCH_STORM_PAIRS, BENCH_DEEP_PAIRS, BENCH_PY_ROUNDS, BENCH_SIM_STEPS size the
+# workloads. Besides the bars, a deep stack (bench/deep_stack.c: 16 frames of the program's
+# own, with and without frame pointers) is printed: a cached stack is verified frame by frame.
 set -u
 cd "$(dirname "$0")/.." || exit 0
 B=${BUILD:-build}
@@ -21,6 +23,7 @@ HT_REPS=${BENCH_HT_REPS:-3}
 [ "$HT_REPS" -gt "$REPS" ] && HT_REPS=$REPS
 PAIRS=${BENCH_PAIRS:-32000000}         # dense storm, split over the threads
 SPAIRS=${BENCH_STORM_PAIRS:-12000000}  # bench/storm.c, 1 thread
+DPAIRS=${BENCH_DEEP_PAIRS:-40000000}   # bench/deep_stack.c
 PYROUNDS=${BENCH_PY_ROUNDS:-50}
 SIMSTEPS=${BENCH_SIM_STEPS:-1500000}
 PY=${BENCH_PYTHON:-/usr/bin/python3}   # (the two overrides let the not-installed rows be tried)
@@ -37,6 +40,8 @@ fi
 cc -O2 -g -o "$TMP/dense" bench/dense_storm.c -lpthread || exit 0
 cc -O2 -g -fno-omit-frame-pointer -o "$TMP/dense_fp" bench/dense_storm.c -lpthread || exit 0
 cc -O2 -g -o "$TMP/storm" bench/storm.c -lpthread || exit 0
+cc -O2 -g -o "$TMP/deep" bench/deep_stack.c || exit 0
+cc -O2 -g -fno-omit-frame-pointer -o "$TMP/deep_fp" bench/deep_stack.c || exit 0
 have_ht=0; command -v "$HT" >/dev/null 2>&1 && have_ht=1
 have_py=0; [ -x "$PY" ] && have_py=1
 
@@ -50,6 +55,8 @@ workload() {
     ds8) echo "$TMP/dense $PAIRS 8" ;;
     fp) echo "$TMP/dense_fp $PAIRS 1" ;;
     st) echo "$TMP/storm $SPAIRS 1" ;;
+    dp) echo "$TMP/deep $DPAIRS" ;;
+    dpf) echo "$TMP/deep_fp $DPAIRS" ;;
     py) echo "env PYTHONMALLOC=malloc $PY bench/alloc_heavy.py $PYROUNDS" ;;
     sim) echo "$SIM --steps $SIMSTEPS" ;;
     esac
@@ -83,6 +90,7 @@ variants() {
     [ $have_ht = 1 ] && [ "$rep" -le "$HT_REPS" ] && echo ds1.ht
     for r in $RATES; do echo "ds1.$r"; done
     echo ds2.bare ds2.ls ds4.bare ds4.ls ds8.bare ds8.ls fp.bare fp.ls st.bare st.ls
+    echo dp.bare dp.ls dpf.bare dpf.ls
     if [ $have_py = 1 ]; then
         echo py.bare py.ls
         for r in $RATES; do echo "py.$r"; done
@@ -126,7 +134,8 @@ echo "   last column: the two median wall times)"
 echo "   dense storm: $PAIRS malloc/free pairs split over the threads, 4096 blocks live per"
 echo "   thread, 16..527 B, never written; storm.c: $SPAIRS pairs; python: bench/alloc_heavy.py"
 echo "   $PYROUNDS rounds under $PY with PYTHONMALLOC=malloc; sim: $SIMSTEPS steps, ~50 snapshots;"
-echo "   the frame-pointer build calls into libc's malloc, built without: the mixed case"
+echo "   the frame-pointer build calls into libc's malloc, built without: the mixed case;"
+echo "   deep stack: $DPAIRS pairs at the bottom of 16 frames of its own, 1,024 blocks live"
 load0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 for rep in $(seq "$REPS"); do
     for key in $(variants "$rep"); do run_variant "$key"; done
@@ -146,6 +155,9 @@ row "bare, 8 threads / 1 thread (reference)" ds8.bare ds1.bare
 row "frame-pointer build: leakscope / bare" fp.ls fp.bare "<=" 3.00
 row "leakscope: FP build / build without FP" fp.ls ds1.ls "<=" 1.00
 row "python: leakscope / bare" py.ls py.bare "<=" 2.50
+row "deep stack (16 frames): leakscope / bare" dp.ls dp.bare
+row "deep stack, frame pointers: leakscope / bare" dpf.ls dpf.bare
+row "deep stack: FP build / build without FP" dpf.ls dp.ls
 echo "  -- sampled tracking, LEAKSCOPE_SAMPLE (issue 11); exact mode for reference"
 for w in ds1 py sim; do
     name=$(case $w in ds1) echo "dense storm" ;; py) echo python ;; sim) echo simulator ;; esac)

@@ -42,8 +42,12 @@ LS_HIDDEN unsigned ls_unwind_capture_slow(uintptr_t *out, unsigned max, ls_stack
 
 /* ---- the cache's hit path, in line in the engine's record (unwind.c fills it) ---------- */
 
-#define LS_UNWIND_WAYS 4    /* associativity: a few hot callers never evict each other */
-#define LS_UNWIND_CHECKS 24 /* stack slots re-read to verify a hit; longer walks are not cached */
+#define LS_UNWIND_WAYS 4 /* associativity: a few hot callers never evict each other */
+/* Stack slots re-read to verify a hit; longer walks are not cached (each is unwound by
+ * libunwind, some ten times the cost). A frame-pointer frame has two (its return address
+ * and its saved RBP), so 32 covers the default 16 frames of a program built with frame
+ * pointers throughout (24 did not: such a stack 13 frames deep was never cached). */
+#define LS_UNWIND_CHECKS 32
 
 /* An entry: the key, the engine's memo, and the checks — stack slots (as 8-byte word
  * offsets from the hook's frame, caller SP - 16) and the values they held when the entry
