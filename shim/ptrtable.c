@@ -72,6 +72,16 @@ static shard_t shards[LS_PTR_SHARDS];
 /* Set by ls_ptr_expect_stale: inserts look for a stale entry past the home bucket too. */
 static uint8_t stale_possible;
 
+/* ls_ptr_set_insert_hook's function, read under the lock of the place an entry enters. */
+static void (*insert_hook)(uintptr_t p);
+
+static inline void note_insert(uintptr_t p)
+{
+    void (*fn)(uintptr_t) = __atomic_load_n(&insert_hook, __ATOMIC_RELAXED);
+    if (fn)
+        fn(p);
+}
+
 /* The side list: entries that do not pack into a slot, unordered. */
 static struct {
     ls_spinlock_t lock;
@@ -271,6 +281,7 @@ static LS_NOINLINE int side_insert(const ls_ptr_entry_t *e, ls_ptr_entry_t *repl
         if (side.items[i].ptr == e->ptr) {
             *replaced = side.items[i];
             side.items[i] = *e;
+            note_insert(e->ptr);
             ls_spin_unlock(&side.lock);
             return 1;
         }
@@ -290,6 +301,7 @@ static LS_NOINLINE int side_insert(const ls_ptr_entry_t *e, ls_ptr_entry_t *repl
     }
     side.items[n] = *e;
     atomic_store_explicit(&side.count, n + 1, memory_order_relaxed);
+    note_insert(e->ptr);
     ls_spin_unlock(&side.lock);
     return 0;
 }
@@ -404,11 +416,13 @@ static int shard_insert(shard_t *s, uint64_t key, uint64_t val, ls_ptr_entry_t *
         ls_ptr_unpack((ls_ptr_raw_t){bk->key[i % BUCKET], bk->val[i % BUCKET]}, replaced);
         bk->key[i % BUCKET] = key;
         bk->val[i % BUCKET] = val;
+        note_insert((uintptr_t)(addr16 << 4));
         return 1;
     }
     if (LS_UNLIKELY(s->count >= s->limit) && shard_grow(s) != 0)
         return -1;
     shard_place(s, h, key, val);
+    note_insert((uintptr_t)(addr16 << 4));
     return 0;
 }
 
@@ -460,11 +474,12 @@ int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch, uin
         return shard_insert_by_lock(s, key, val, replaced);
     /* The common case in one look at the home bucket: p is not there (nor anywhere else,
      * unless stale entries are possible and an entry was pushed past it), it has an empty
-     * slot, the table has room. */
+     * slot, the table has room, and no insert hook is to be called. */
     uint32_t b = home_of(hash_addr(addr16), s), empty;
     bucket_t *bk = &s->buckets[b];
     if (LS_UNLIKELY(bucket_scan(bk, addr16, &empty) || !empty || s->count >= s->limit ||
-                    (__atomic_load_n(&stale_possible, __ATOMIC_RELAXED) && s->passed[b])))
+                    (__atomic_load_n(&stale_possible, __ATOMIC_RELAXED) && s->passed[b]) ||
+                    __atomic_load_n(&insert_hook, __ATOMIC_RELAXED)))
         return shard_insert_as_owner(s, key, val, replaced);
     uint32_t k = (uint32_t)__builtin_ctz(empty);
     bk->key[k] = key;
@@ -472,6 +487,11 @@ int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t epoch, uin
     s->count++;
     ls_bias_leave_owner(&s->lock);
     return 0;
+}
+
+void ls_ptr_set_insert_hook(void (*fn)(uintptr_t p))
+{
+    __atomic_store_n(&insert_hook, fn, __ATOMIC_RELAXED);
 }
 
 void ls_ptr_expect_stale(void)

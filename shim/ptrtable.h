@@ -43,6 +43,13 @@ LS_HIDDEN int ls_ptr_insert(uintptr_t p, uint64_t size, uint32_t site, uint32_t 
  * children; async-signal-safe. */
 LS_HIDDEN void ls_ptr_expect_stale(void);
 
+/* fn is called with every address that enters the table (inserted, or replacing a stale
+ * entry), under the lock that guards its place, before any other thread can take it out
+ * again (sample.c's filter counts it there). Set it with every lock of the table held
+ * (ls_ptr_lock_all), or before any thread inserts; NULL: no call. While it is set, every
+ * insert takes the out-of-line path. */
+LS_HIDDEN void ls_ptr_set_insert_hook(void (*fn)(uintptr_t p));
+
 /* How an entry is packed in a slot (ptrtable.c): the key holds the address / 16 and the
  * site above it, the value the size, the sampling class and the birth epoch. */
 #define LS_PTR_ADDR_BITS 43

@@ -156,7 +156,7 @@ static void filter_up(uintptr_t p)
 
 void ls_sample_note_alloc(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls)
 {
-    filter_up(p);
+    (void)p; /* counted in the filter by the table itself (arm: the insert hook) */
     est_t *e = est_of(site);
     if (!e)
         return;
@@ -213,13 +213,15 @@ static void filter_add_entry(const ls_ptr_entry_t *e, void *ctx)
 }
 
 /* Arm the filter (once). The blocks already in the table are counted with every shard
- * locked, and `armed` is set before the locks are released, so that a free that sees the
- * filter armed takes out a block that is counted: by this walk, or by its allocation
- * (ls_sample_note_alloc; an allocation counted by both only makes its slot a false hit).
- * Such a free may uncount it, and a free that finds its slot at 0 may pass the table by.
- * A free that saw the filter unarmed before its take uncounts nothing (engine.c), so no
- * counter ever drops below the blocks it stands for: no tracked block is ever passed by,
- * and no entry goes stale. */
+ * locked, and from then on the table counts every address that enters it, under the lock
+ * of its place (the insert hook), before anyone can take it out again; `armed` is set
+ * before the locks are released. So a free that sees the filter armed takes out a block
+ * that is counted, and may uncount it; a free that finds its slot at 0 may pass the table
+ * by. A free that saw the filter unarmed before its take uncounts nothing (engine.c), so
+ * no counter ever drops below the blocks it stands for: no tracked block is ever passed
+ * by, and no entry goes stale. (A block counted twice, by the walk and by its insert, or
+ * put back by a failed realloc that had taken it out counted, only makes its slot a false
+ * hit.) */
 static int arm(void)
 {
     if (atomic_load(&ls_sample_armed))
@@ -229,11 +231,13 @@ static int arm(void)
     if (!ls_sample_filter)
         return -1;
     if (atomic_load(&ls_state) != LS_READY) { /* at start: the table is empty */
+        ls_ptr_set_insert_hook(filter_up);
         atomic_store(&ls_sample_armed, 1);
         return 0;
     }
     ls_ptr_lock_all();
     ls_ptr_foreach_locked(filter_add_entry, NULL);
+    ls_ptr_set_insert_hook(filter_up);
     atomic_store(&ls_sample_armed, 1);
     ls_ptr_unlock_all();
     return 0;

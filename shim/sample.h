@@ -81,9 +81,10 @@ static inline int ls_sample_miss(const void *p)
     return atomic_load_explicit(&ls_sample_filter[ls_sample_slot((uintptr_t)p)], memory_order_relaxed) == 0;
 }
 
-/* A block entered / left the pointer table while the filter is armed: its filter counter
- * and its site's estimated totals. A block leaving is uncounted only when `filter_counted`:
- * the filter was armed before its free took it out of the table (then it had counted it). */
+/* A block entered / left the pointer table while the filter is armed: its site's
+ * estimated totals, and on leaving its filter counter (the table counts it on entering:
+ * sample.c, arm), only when `filter_counted`: the filter was armed before its free took it
+ * out of the table (then it had counted it). */
 LS_HIDDEN void ls_sample_note_alloc(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls);
 LS_HIDDEN void ls_sample_note_free(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls, int filter_counted);
 

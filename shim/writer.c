@@ -716,6 +716,9 @@ static void *worker_main(void *arg)
                 next += interval_ns;
             while (next <= now);
         }
+        /* Frees this thread made inside a snapshot (level 2 here) were queued: this thread
+         * runs with every signal blocked, so at its own level 1 nothing lies below. */
+        ls_engine_drain_deferred();
     }
     atomic_store(&worker_running, 0);
     return NULL;

@@ -3,7 +3,7 @@
  * growth, overflow past full buckets and deletion (checked against a plain reference
  * array, and the buckets' overflow counts against the entries),
  * stale-entry replacement (past the home bucket too, once expected), the free path's ls_ptr_take,
- * sampling classes (kept, and changed by ls_ptr_reclass),
+ * sampling classes (kept, and changed by ls_ptr_reclass), the insert hook,
  * entries too large to pack (the side list), the table's
  * bytes per live entry, and concurrent use by several threads.
  */
@@ -133,6 +133,37 @@ START_TEST(insert_of_present_pointer_reports_stale_entry)
     ck_assert_int_eq(ls_ptr_remove(0xdead0, &old), 1);
     ck_assert_uint_eq(old.size, 30);
     ck_assert_int_eq(ls_ptr_remove(0xdead0, &old), 0);
+}
+END_TEST
+
+/* The insert hook sees every address that enters the table: a new entry (fast or probed
+ * insert), a stale one replaced, an entry of the side list; nothing else (a removal). */
+static uintptr_t hooked[8];
+static int nhooked;
+static void record_hook(uintptr_t p)
+{
+    if (nhooked < 8)
+        hooked[nhooked] = p;
+    nhooked++;
+}
+
+START_TEST(the_insert_hook_sees_every_address_that_enters)
+{
+    ls_ptr_entry_t old;
+    ls_ptr_set_insert_hook(record_hook);
+    ck_assert_int_eq(ls_ptr_insert(0x78000010, 8, 1, 0, 0, &old), 0);
+    ck_assert_int_eq(ls_ptr_insert(0x78000010, 16, 1, 0, 0, &old), 1); /* stale, replaced */
+    ck_assert_int_eq(ls_ptr_insert(0x78000021, 8, 1, 0, 0, &old), 0);  /* unaligned: side list */
+    ck_assert_int_eq(ls_ptr_remove(0x78000010, &old), 1);
+    ck_assert_int_eq(ls_ptr_remove(0x78000021, &old), 1);
+    ls_ptr_set_insert_hook(NULL);
+    ck_assert_int_eq(ls_ptr_insert(0x78000030, 8, 1, 0, 0, &old), 0); /* no hook: no call */
+    ck_assert_int_eq(ls_ptr_remove(0x78000030, &old), 1);
+    ck_assert_int_eq(nhooked, 3);
+    ck_assert_uint_eq(hooked[0], 0x78000010);
+    ck_assert_uint_eq(hooked[1], 0x78000010);
+    ck_assert_uint_eq(hooked[2], 0x78000021);
+    ck_assert(ls_ptr_consistent());
 }
 END_TEST
 
@@ -478,6 +509,7 @@ int main(void)
     tcase_add_test(tc, table_bytes_per_entry_stay_under_40);
     tcase_add_test(tc, threads_share_the_table_exactly);
     tcase_add_test(tc, threads_sharing_a_shard_stay_exact);
+    tcase_add_test(tc, the_insert_hook_sees_every_address_that_enters);
     /* Last: from the first of these on, stale entries are expected (for the process). */
     tcase_add_test(tc, stale_entries_are_looked_for_past_the_home_bucket_once_expected);
     tcase_add_test(tc, stale_entries_are_found_past_their_home_bucket);

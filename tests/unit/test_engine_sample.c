@@ -12,7 +12,8 @@
  *  - switching: exact (0) traces everything, a rate samples, back to 0 traces everything,
  *    and the run remembers that sampling was on and that the rate changed; across rate
  *    changes each block in the table keeps the class of the rate it was sampled at; a
- *    block taken out of the table before the filter was armed is not uncounted from it;
+ *    block taken out of the table before the filter was armed is not uncounted from it,
+ *    and one put back after (a failed realloc) is counted: the table counts what enters it;
  *  - ls_keep_choose keeps the first file, the newest N/2 and a geometric spread between,
  *    and over 5,000 writes at N = 40 the directory never holds more than 40 files.
  * Each test runs in its own process (Check's fork mode), so each starts with a fresh sampler.
@@ -264,6 +265,39 @@ START_TEST(a_block_taken_before_arming_is_not_uncounted)
     ck_assert_int_eq(taken.filter_counted, 1);
     ls_record_release(&taken);
     ck_assert_int_eq(ls_sample_miss((void *)y), 1);
+    /* An entry is counted by the table as it enters, before anyone can take it out (a
+     * thinning could otherwise take it before its allocation counted it): here with no
+     * ls_sample_note_alloc at all. */
+    ck_assert_int_eq(ls_ptr_insert(y, 64, site->id, 0, ls_sample_class, &old), 0);
+    ck_assert_int_eq(ls_sample_miss((void *)y), 0);
+}
+END_TEST
+
+/* realloc takes its block out before the real call and puts it back when that fails: a
+ * block taken out before the filter was armed and put back after is counted (else its
+ * free would pass the table by and leave its entry for ever). */
+START_TEST(a_block_put_back_after_arming_is_counted)
+{
+    static char out_var[64];
+    snprintf(out_var, sizeof out_var, "LEAKSCOPE_OUT=/tmp/leakscope-unit-%d", (int)getpid());
+    char *env[] = {out_var, "LEAKSCOPE_SEED=7", NULL};
+    ls_config_t cfg;
+    ls_config_from_env(&cfg, env);
+    ck_assert_int_eq(ls_engine_init_with(&cfg), 0);
+    ls_sample_configure(env);
+    const uintptr_t frames[1] = {0x401000};
+    ls_site_t *site = ls_site_intern(ls_thread_self(), frames, 1);
+    ck_assert_ptr_nonnull(site);
+    const uintptr_t x = 0x60000000;
+    ls_ptr_entry_t old;
+    ck_assert_int_eq(ls_ptr_insert(x, 1 << 20, site->id, 0, 0, &old), 0);
+    ls_taken_t taken;
+    ck_assert_int_eq(ls_record_take((void *)x, &taken), 1);
+    ck_assert_int_eq(taken.filter_counted, 0);
+    ls_sample_set(4096);
+    ls_record_restore(&taken); /* the realloc failed */
+    ck_assert_int_eq(ls_sample_miss((void *)x), 0);
+    ck_assert_int_eq(ls_record_free((void *)x), 1);
 }
 END_TEST
 
@@ -337,6 +371,7 @@ int main(void)
     tcase_add_test(t, switching_exact_sampled_exact);
     tcase_add_test(t, classes_follow_the_rate_each_block_was_sampled_at);
     tcase_add_test(t, a_block_taken_before_arming_is_not_uncounted);
+    tcase_add_test(t, a_block_put_back_after_arming_is_counted);
     tcase_add_test(t, keep_choice_first_newest_geometric);
     tcase_add_test(t, keep_bounded_over_5000_writes);
     suite_add_tcase(s, t);
