@@ -327,6 +327,7 @@ LS_EXPORT int dlclose(void *handle)
     if (tracking) {
         ls_guard++;
         ls_modules_refresh(); /* keeps errno */
+        ls_engine_drain_deferred(); /* a handler's frees meanwhile (keeps errno) */
         ls_guard--;
     }
     return r;

@@ -367,6 +367,7 @@ void ls_sample_set(uint64_t bytes)
         atomic_store(&ever, 1);
     atomic_store(&ls_sample_rate, bytes);
     pthread_mutex_unlock(&set_lock);
+    ls_engine_drain_deferred(); /* a handler's frees during the switch */
     ls_guard--;
 }
 
