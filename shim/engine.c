@@ -539,6 +539,10 @@ void ls_engine_drain_deferred_slow(void)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     while (ls_deferred_count) {
         void *p = deferred[--ls_deferred_count];
+        deferred[ls_deferred_count] = NULL; /* a slot reserved and never written (its handler
+                                             * left by longjmp) is then empty, not stale */
+        if (!p)
+            continue;
         ls_record_free(p);
         __libc_free(p);
     }
