@@ -589,7 +589,7 @@ void ls_record_sampled(void *p, size_t size, ls_caller_t caller)
     ls_count_alloc(t, site->id, size);
     traced_change(t, (int64_t)size);
     if (LS_UNLIKELY(atomic_load_explicit(&ls_sample_armed, memory_order_relaxed))) /* issue 11 */
-        ls_sample_note_alloc((uintptr_t)p, site->id, size, cls);
+        ls_sample_note_alloc(site->id, size, cls);
 }
 
 /* The sampling filter is armed, read before a take: every block in the table is counted

@@ -154,9 +154,8 @@ static void filter_up(uintptr_t p)
         ;
 }
 
-void ls_sample_note_alloc(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls)
+void ls_sample_note_alloc(uint32_t site, uint64_t size, uint8_t cls)
 {
-    (void)p; /* counted in the filter by the table itself (arm: the insert hook) */
     est_t *e = est_of(site);
     if (!e)
         return;

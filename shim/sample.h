@@ -85,7 +85,7 @@ static inline int ls_sample_miss(const void *p)
  * estimated totals, and on leaving its filter counter (the table counts it on entering:
  * sample.c, arm), only when `filter_counted`: the filter was armed before its free took it
  * out of the table (then it had counted it). */
-LS_HIDDEN void ls_sample_note_alloc(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls);
+LS_HIDDEN void ls_sample_note_alloc(uint32_t site, uint64_t size, uint8_t cls);
 LS_HIDDEN void ls_sample_note_free(uintptr_t p, uint32_t site, uint64_t size, uint8_t cls, int filter_counted);
 
 /* LEAKSCOPE_SAMPLE and LEAKSCOPE_SEED from the environment (bad values: one line each). */

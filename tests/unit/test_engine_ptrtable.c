@@ -12,6 +12,7 @@
 #include "check_main.h"
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "biaslock.h"
 #include "ptrtable.h"
@@ -136,6 +137,22 @@ START_TEST(insert_of_present_pointer_reports_stale_entry)
 }
 END_TEST
 
+/* n distinct 16-aligned addresses drawn at random (xorshift from seed) from the first
+ * 16 MiB above base: all in base's 64 MiB region, so in one shard. */
+static void distinct_addresses(uintptr_t base, uint64_t seed, uintptr_t *addr, int n)
+{
+    enum { SPAN = 1 << 20 };
+    static uint8_t used[SPAN / 8];
+    memset(used, 0, sizeof used);
+    for (int i = 0; i < n;) {
+        uint64_t k = xorshift(&seed) % SPAN;
+        if (used[k / 8] & (1u << (k % 8)))
+            continue;
+        used[k / 8] |= (uint8_t)(1u << (k % 8));
+        addr[i++] = base + (uintptr_t)k * 16;
+    }
+}
+
 /* The insert hook sees every address that enters the table: a new entry (fast or probed
  * insert), a stale one replaced, an entry of the side list; nothing else (a removal). */
 static uintptr_t hooked[8];
@@ -177,17 +194,9 @@ END_TEST
  * stale entries found: the expectation is for the whole process. */
 START_TEST(stale_entries_are_looked_for_past_the_home_bucket_once_expected)
 {
-    enum { N = 6000, SPAN = 1 << 20 };
-    static uint8_t used[SPAN / 8];
+    enum { N = 6000 };
     static uintptr_t addr[N];
-    uint64_t seed = 0x9E3779B97F4A7C15ull;
-    for (int i = 0; i < N;) {
-        uint64_t k = xorshift(&seed) % SPAN;
-        if (used[k / 8] & (1u << (k % 8)))
-            continue;
-        used[k / 8] |= (uint8_t)(1u << (k % 8));
-        addr[i++] = 0x70000000 + (uintptr_t)k * 16; /* a region of its own: one shard */
-    }
+    distinct_addresses(0x70000000, 0x9E3779B97F4A7C15ull, addr, N); /* a region of its own: one shard */
     ls_ptr_entry_t old;
     for (int i = 0; i < N; i++)
         ck_assert_int_eq(ls_ptr_insert(addr[i], 16, 1, 0, 0, &old), 0);
@@ -224,17 +233,9 @@ END_TEST
  * must be found, not a second entry put in the first empty slot). */
 START_TEST(stale_entries_are_found_past_their_home_bucket)
 {
-    enum { N = 6000, SPAN = 1 << 20 };
-    static uint8_t used[SPAN / 8];
+    enum { N = 6000 };
     static uintptr_t addr[N];
-    uint64_t seed = 0x2545F4914F6CDD1Dull;
-    for (int i = 0; i < N;) {
-        uint64_t k = xorshift(&seed) % SPAN;
-        if (used[k / 8] & (1u << (k % 8)))
-            continue;
-        used[k / 8] |= (uint8_t)(1u << (k % 8));
-        addr[i++] = 0x8000000 + (uintptr_t)k * 16; /* all in one 64 MiB region: one shard */
-    }
+    distinct_addresses(0x8000000, 0x2545F4914F6CDD1Dull, addr, N); /* one 64 MiB region: one shard */
     ls_ptr_entry_t old;
     for (int i = 0; i < N; i++)
         ck_assert_int_eq(ls_ptr_insert(addr[i], (uint64_t)i + 1, (uint32_t)(i % 50), 7, 0, &old), 0);

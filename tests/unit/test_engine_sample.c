@@ -153,24 +153,9 @@ static void table_classes(uint64_t count[LS_PTR_CLASSES])
     ls_ptr_foreach(count_classes, count);
 }
 
-static uint32_t test_site; /* a real site: blocks the thinning drops are counted as its frees */
-
-/* Blocks traced as if sampled now: in the table, in the filter, in the current class. */
-static void add_blocks(uintptr_t base, int n, uint64_t size)
-{
-    for (int i = 0; i < n; i++) {
-        ls_ptr_entry_t old;
-        uintptr_t p = base + (uintptr_t)i * 4096;
-        ck_assert_int_eq(ls_ptr_insert(p, size, test_site, 0, ls_sample_class, &old), 0);
-        if (ls_sample_armed)
-            ls_sample_note_alloc(p, test_site, size, ls_sample_class);
-    }
-}
-
-/* Rate changes keep every block's class (the rate it was sampled at), make a class for
- * each new rate, thin exactly traced and denser blocks into a sparser rate's class, and
- * with three rates in use thin the densest class into the next (sample.c, reclass_table). */
-START_TEST(classes_follow_the_rate_each_block_was_sampled_at)
+/* The engine set up as under the shim (output in a directory of this process's own,
+ * sampler seed 7), and a site of one frame to charge blocks to. */
+static ls_site_t *engine_with_a_site(void)
 {
     static char out_var[64];
     snprintf(out_var, sizeof out_var, "LEAKSCOPE_OUT=/tmp/leakscope-unit-%d", (int)getpid());
@@ -182,6 +167,29 @@ START_TEST(classes_follow_the_rate_each_block_was_sampled_at)
     const uintptr_t frames[1] = {0x401000};
     ls_site_t *site = ls_site_intern(ls_thread_self(), frames, 1);
     ck_assert_ptr_nonnull(site);
+    return site;
+}
+
+static uint32_t test_site; /* a real site: blocks the thinning drops are counted as its frees */
+
+/* Blocks traced as if sampled now: in the table, in the filter, in the current class. */
+static void add_blocks(uintptr_t base, int n, uint64_t size)
+{
+    for (int i = 0; i < n; i++) {
+        ls_ptr_entry_t old;
+        uintptr_t p = base + (uintptr_t)i * 4096;
+        ck_assert_int_eq(ls_ptr_insert(p, size, test_site, 0, ls_sample_class, &old), 0);
+        if (ls_sample_armed)
+            ls_sample_note_alloc(test_site, size, ls_sample_class);
+    }
+}
+
+/* Rate changes keep every block's class (the rate it was sampled at), make a class for
+ * each new rate, thin exactly traced and denser blocks into a sparser rate's class, and
+ * with three rates in use thin the densest class into the next (sample.c, reclass_table). */
+START_TEST(classes_follow_the_rate_each_block_was_sampled_at)
+{
+    ls_site_t *site = engine_with_a_site();
     test_site = site->id;
     uint64_t n[LS_PTR_CLASSES];
 
@@ -236,16 +244,7 @@ END_TEST
  * table by and leave its entry stale. A block taken out after arming is subtracted. */
 START_TEST(a_block_taken_before_arming_is_not_uncounted)
 {
-    static char out_var[64];
-    snprintf(out_var, sizeof out_var, "LEAKSCOPE_OUT=/tmp/leakscope-unit-%d", (int)getpid());
-    char *env[] = {out_var, "LEAKSCOPE_SEED=7", NULL};
-    ls_config_t cfg;
-    ls_config_from_env(&cfg, env);
-    ck_assert_int_eq(ls_engine_init_with(&cfg), 0);
-    ls_sample_configure(env);
-    const uintptr_t frames[1] = {0x401000};
-    ls_site_t *site = ls_site_intern(ls_thread_self(), frames, 1);
-    ck_assert_ptr_nonnull(site);
+    ls_site_t *site = engine_with_a_site();
     const uintptr_t x = 0x60000000; /* and y: another address with x's filter slot */
     uintptr_t y = x + 16;
     while (ls_sample_slot(y) != ls_sample_slot(x))
@@ -278,16 +277,7 @@ END_TEST
  * free would pass the table by and leave its entry for ever). */
 START_TEST(a_block_put_back_after_arming_is_counted)
 {
-    static char out_var[64];
-    snprintf(out_var, sizeof out_var, "LEAKSCOPE_OUT=/tmp/leakscope-unit-%d", (int)getpid());
-    char *env[] = {out_var, "LEAKSCOPE_SEED=7", NULL};
-    ls_config_t cfg;
-    ls_config_from_env(&cfg, env);
-    ck_assert_int_eq(ls_engine_init_with(&cfg), 0);
-    ls_sample_configure(env);
-    const uintptr_t frames[1] = {0x401000};
-    ls_site_t *site = ls_site_intern(ls_thread_self(), frames, 1);
-    ck_assert_ptr_nonnull(site);
+    ls_site_t *site = engine_with_a_site();
     const uintptr_t x = 0x60000000;
     ls_ptr_entry_t old;
     ck_assert_int_eq(ls_ptr_insert(x, 1 << 20, site->id, 0, 0, &old), 0);
