@@ -12,7 +12,8 @@
 # also accepted) and BENCH_HT_REPS (heaptrack's runs, default 3: each takes ~20 s);
 # BENCH_PAIRS, BENCH_STORM_PAIRS, BENCH_DEEP_PAIRS, BENCH_PY_ROUNDS, BENCH_SIM_STEPS size the
 # workloads. Besides the bars, a deep stack (bench/deep_stack.c: 16 frames of the program's
-# own, with and without frame pointers) is printed: a cached stack is verified frame by frame.
+# own, with and without frame pointers) is printed: a cached stack is verified frame by frame;
+# and threads started all the time (bench/thread_churn.c, with 0 and 500 threads parked).
 set -u
 cd "$(dirname "$0")/.." || exit 0
 B=${BUILD:-build}
@@ -22,6 +23,7 @@ REPS=${BENCH_REPS:-${REPS:-5}}
 HT_REPS=${BENCH_HT_REPS:-3}
 [ "$HT_REPS" -gt "$REPS" ] && HT_REPS=$REPS
 PAIRS=${BENCH_PAIRS:-32000000}         # dense storm, split over the threads
+CHURN=${BENCH_CHURN_ROUNDS:-2000}       # bench/thread_churn.c: rounds of 4 new threads
 SPAIRS=${BENCH_STORM_PAIRS:-12000000}  # bench/storm.c, 1 thread
 DPAIRS=${BENCH_DEEP_PAIRS:-40000000}   # bench/deep_stack.c
 PYROUNDS=${BENCH_PY_ROUNDS:-50}
@@ -42,6 +44,7 @@ cc -O2 -g -fno-omit-frame-pointer -o "$TMP/dense_fp" bench/dense_storm.c -lpthre
 cc -O2 -g -o "$TMP/storm" bench/storm.c -lpthread || exit 0
 cc -O2 -g -o "$TMP/deep" bench/deep_stack.c || exit 0
 cc -O2 -g -fno-omit-frame-pointer -o "$TMP/deep_fp" bench/deep_stack.c || exit 0
+cc -O2 -g -o "$TMP/churn" bench/thread_churn.c -lpthread || exit 0
 have_ht=0; command -v "$HT" >/dev/null 2>&1 && have_ht=1
 have_py=0; [ -x "$PY" ] && have_py=1
 
@@ -57,6 +60,8 @@ workload() {
     st) echo "$TMP/storm $SPAIRS 1" ;;
     dp) echo "$TMP/deep $DPAIRS" ;;
     dpf) echo "$TMP/deep_fp $DPAIRS" ;;
+    tc) echo "$TMP/churn $CHURN 0" ;;
+    tcp) echo "$TMP/churn $CHURN 500" ;;
     py) echo "env PYTHONMALLOC=malloc $PY bench/alloc_heavy.py $PYROUNDS" ;;
     sim) echo "$SIM --steps $SIMSTEPS" ;;
     esac
@@ -90,7 +95,7 @@ variants() {
     [ $have_ht = 1 ] && [ "$rep" -le "$HT_REPS" ] && echo ds1.ht
     for r in $RATES; do echo "ds1.$r"; done
     echo ds2.bare ds2.ls ds4.bare ds4.ls ds8.bare ds8.ls fp.bare fp.ls st.bare st.ls
-    echo dp.bare dp.ls dpf.bare dpf.ls
+    echo dp.bare dp.ls dpf.bare dpf.ls tc.bare tc.ls tcp.bare tcp.ls
     if [ $have_py = 1 ]; then
         echo py.bare py.ls
         for r in $RATES; do echo "py.$r"; done
@@ -135,7 +140,8 @@ echo "   dense storm: $PAIRS malloc/free pairs split over the threads, 4096 bloc
 echo "   thread, 16..527 B, never written; storm.c: $SPAIRS pairs; python: bench/alloc_heavy.py"
 echo "   $PYROUNDS rounds under $PY with PYTHONMALLOC=malloc; sim: $SIMSTEPS steps, ~50 snapshots;"
 echo "   the frame-pointer build calls into libc's malloc, built without: the mixed case;"
-echo "   deep stack: $DPAIRS pairs at the bottom of 16 frames of its own, 1,024 blocks live"
+echo "   deep stack: $DPAIRS pairs at the bottom of 16 frames of its own, 1,024 blocks live;"
+echo "   new threads: $CHURN rounds of 4 threads started, 64 allocations each, joined"
 load0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 for rep in $(seq "$REPS"); do
     for key in $(variants "$rep"); do run_variant "$key"; done
@@ -158,6 +164,8 @@ row "python: leakscope / bare" py.ls py.bare "<=" 2.50
 row "deep stack (16 frames): leakscope / bare" dp.ls dp.bare
 row "deep stack, frame pointers: leakscope / bare" dpf.ls dpf.bare
 row "deep stack: FP build / build without FP" dpf.ls dp.ls
+row "new threads: leakscope / bare" tc.ls tc.bare
+row "new threads, 500 parked: leakscope / bare" tcp.ls tcp.bare
 echo "  -- sampled tracking, LEAKSCOPE_SAMPLE (issue 11); exact mode for reference"
 for w in ds1 py sim; do
     name=$(case $w in ds1) echo "dense storm" ;; py) echo python ;; sim) echo simulator ;; esac)

@@ -574,7 +574,7 @@ void ls_record_sampled(void *p, size_t size, ls_caller_t caller)
         if (LS_UNLIKELY(!site))
             return record_untracked(size);
         if (memo)
-            *memo = site;
+            ls_unwind_memo_set(t->stack_cache, memo, site);
     }
     ls_ptr_entry_t stale;
     uint8_t cls = atomic_load_explicit(&ls_sample_class, memory_order_relaxed); /* issue 11 */

@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -109,6 +111,61 @@ static int scan_chunk(void *ctx, const char *buf, long n)
     int r = 0;
     for (long i = 0; i < n && r == 0; i++)
         r = scan_byte(ctx, buf[i]);
+    return r;
+}
+
+/* PROCMAP_QUERY (Linux 6.11, uapi/linux/fs.h), declared here for older headers: the
+ * mapping holding an address, answered by the kernel in one call. */
+struct ls_procmap_query {
+    uint64_t size, query_flags, query_addr;                 /* in */
+    uint64_t vma_start, vma_end, vma_flags, vma_page_size;  /* out */
+    uint64_t vma_offset, inode;                             /* out */
+    uint32_t dev_major, dev_minor;                          /* out */
+    uint32_t vma_name_size, build_id_size;                  /* in/out */
+    uint64_t vma_name_addr, build_id_addr;                  /* in */
+};
+#define LS_PROCMAP_QUERY 0xC0686611ul /* _IOWR('f', 17, struct procmap_query) */
+
+static atomic_int no_procmap_query; /* the kernel said it has no such call */
+
+/* 1 found, 0 not found, -1 no answer (no such call, a name too long: read the text). */
+static int query_mapping(uintptr_t addr, ls_mapping_t *m, char *name, size_t cap)
+{
+    if (atomic_load_explicit(&no_procmap_query, memory_order_relaxed))
+        return -1;
+    long fd = syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct ls_procmap_query q = {.size = sizeof q, .query_addr = addr,
+                                 .vma_name_size = (uint32_t)(cap < UINT32_MAX ? cap : UINT32_MAX),
+                                 .vma_name_addr = (uintptr_t)name};
+    long r = syscall(SYS_ioctl, fd, LS_PROCMAP_QUERY, &q);
+    int error = r < 0 ? errno : 0;
+    syscall(SYS_close, fd);
+    if (r < 0 && error == ENOENT) /* no mapping holds addr */
+        return 0;
+    if (r < 0) {
+        if (error == ENOTTY || error == EINVAL || error == EOPNOTSUPP)
+            atomic_store_explicit(&no_procmap_query, 1, memory_order_relaxed);
+        return -1;
+    }
+    m->start = q.vma_start;
+    m->end = q.vma_end;
+    m->prev_end = 0;
+    if (q.vma_name_size == 0)
+        name[0] = 0;
+    return 1;
+}
+
+int ls_maps_find_quick(uintptr_t addr, ls_mapping_t *m, char *name, size_t cap)
+{
+    int saved = errno;
+    int r = query_mapping(addr, m, name, cap);
+    errno = saved;
+    if (r < 0 || (r == 1 && strcmp(name, "[stack]") == 0))
+        return ls_maps_find(addr, m, name, cap);
     return r;
 }
 

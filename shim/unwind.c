@@ -26,6 +26,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <link.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -87,6 +88,7 @@ void ls_unwind_cache_reset(ls_stack_cache_t *c)
     if (!c)
         return;
     c->bounds_known = 0;
+    c->shares = 0;
     c->lo = c->hi = 0;
     c->fills = 0;
     if (c->sets)
@@ -244,7 +246,7 @@ typedef struct {
     int cacheable;
 } fill_t;
 
-static void add_check(fill_t *f, uintptr_t addr, uintptr_t value)
+static void add_check(fill_t *f, uintptr_t addr, uintptr_t value, int stack_address)
 {
     uintptr_t word = (addr - f->lo) / 8;
     if (addr < f->lo || addr + 8 > f->hi || (addr & 7) || word > UINT16_MAX ||
@@ -252,6 +254,7 @@ static void add_check(fill_t *f, uintptr_t addr, uintptr_t value)
         f->cacheable = 0;
         return;
     }
+    f->e->rel |= (uint32_t)(stack_address != 0) << f->e->nchecks;
     f->e->at[f->e->nchecks] = (uint16_t)word;
     f->e->value[f->e->nchecks++] = value;
 }
@@ -278,7 +281,7 @@ static void check_frame(fill_t *f, const prev_frame_t *prev, uintptr_t cfa)
     if (!(prev->rbp >= prev->sp && prev->rbp < cfa))
         return;
     if (prev->rbp + 16 == cfa && prev->below_rbp != cfa && prev->rbp_saved_at)
-        add_check(f, prev->rbp_saved_at, prev->rbp);
+        add_check(f, prev->rbp_saved_at, prev->rbp, 1);
     else
         f->cacheable = 0;
 }
@@ -316,6 +319,7 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
     unsigned n = 0;
     int started = 0;
     e->nchecks = 0;
+    e->rel = 0;
     do {
         unw_word_t ip, sp;
         if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || unw_get_reg(&cur, UNW_REG_SP, &sp) != 0)
@@ -330,7 +334,7 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
         if (unw_is_signal_frame(&cur) > 0)
             f.cacheable = 0;
         if (n > 0) {
-            add_check(&f, sp - 8, ip); /* where this frame's return address was read */
+            add_check(&f, sp - 8, ip, 0); /* where this frame's return address was read */
             check_frame(&f, &prev, sp);
         }
         if (f.cacheable)
@@ -363,13 +367,14 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
 static LS_NOINLINE int learn_bounds(ls_stack_cache_t *c, uintptr_t sp)
 {
     ls_mapping_t m;
-    char name[8];
+    char name[64]; /* "[stack]", or longer names the quick query gives in one call */
     c->bounds_known = -1;
-    if (!ls_maps_find(sp, &m, name, sizeof name))
+    if (!ls_maps_find_quick(sp, &m, name, sizeof name))
         return 0;
     uintptr_t tcb = (uintptr_t)pthread_self();
     c->lo = m.start;
     c->hi = tcb > sp && tcb < m.end ? tcb : m.end;
+    c->shares = c->hi == tcb; /* a thread glibc made: its stack is laid out like the others' */
     if (strcmp(name, "[stack]") == 0) {
         struct rlimit rl;
         c->lo = m.prev_end;
@@ -400,6 +405,183 @@ static inline int missed_enough(set_t *set, ls_caller_t caller)
     return 0;
 }
 
+
+/* ---- stacks shared between threads ---------------------------------------------------
+ * A thread starts with an empty cache, and its first allocations from each stack are
+ * unwound by libunwind, without libunwind's own per-thread cache at that (PLAIN_STEPPED):
+ * some 20 us each, FILL_AFTER of them per stack. A program that starts threads all the
+ * time (a thread per request or per task) paid that for every thread. But the threads of
+ * a program run the same code on stacks laid out alike: glibc puts each thread's control
+ * block at the top of its stack, so the same call path from the thread's start routine
+ * reaches the hook at the same distance below that top in every thread. So a complete
+ * entry of one thread (its site known) is published here, keyed by (caller IP, distance
+ * from the stack top), with its saved-RBP checks made relative to the caller's SP; a
+ * thread that misses its own cache looks here before unwinding, re-reads every slot (with
+ * the relative values moved to its own SP) and on a hit copies the entry into its cache.
+ * A hit is as certain as in the thread's own cache: a walk depends on the caller's IP and
+ * on the slots' values, return addresses and (for frame-pointer frames) saved RBPs
+ * relative to the SP, never on where the stack lies; and the distance from the top,
+ * equal in both threads, keeps every slot inside this thread's stack. Entries are
+ * written once, then published by a release store of their index slot, and never change
+ * or go away, so lookups take no lock. Publishing takes a try-lock, skipped when busy
+ * (a fork may then leave it held in the child, which then only publishes nothing), and
+ * memory of its own, never the arena's lock. */
+#define SHARED_SLOTS 4096 /* a power of two */
+#define SHARED_PROBES 16
+#define SHARED_CHUNK (64u << 10)
+
+typedef struct {
+    uintptr_t ip, depth; /* the key: caller IP, and the thread's stack top less the caller SP */
+    void *memo;          /* the engine's site */
+    uint16_t n, nchecks;
+    uint32_t rel;        /* as in the entry; those values are relative to the caller SP */
+    uint16_t at[CACHE_CHECKS];
+    uintptr_t value[];
+} shared_t;
+
+static _Atomic(shared_t *) *_Atomic shared_index;
+static atomic_int shared_busy;
+static char *shared_cur, *shared_end; /* the chunk entries are cut from (under shared_busy) */
+
+static inline unsigned shared_slot(uintptr_t ip, uintptr_t depth)
+{
+    return (unsigned)(((ip ^ (depth * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull) >> 52) &
+           (SHARED_SLOTS - 1);
+}
+
+static int shared_holds(const shared_t *s, uintptr_t sp)
+{
+    const volatile uintptr_t *frame = (const volatile uintptr_t *)(sp - 16);
+    for (unsigned k = 0; k < s->nchecks; k++)
+        if (frame[s->at[k]] != s->value[k] + (s->rel >> k & 1 ? sp : 0))
+            return 0;
+    return 1;
+}
+
+static int same_checks(const shared_t *s, const entry_t *e, uintptr_t depth)
+{
+    if (s->ip != e->ip || s->depth != depth || s->nchecks != e->nchecks || s->rel != e->rel)
+        return 0;
+    for (unsigned k = 0; k < s->nchecks; k++)
+        if (s->at[k] != e->at[k] || s->value[k] + (s->rel >> k & 1 ? e->sp : 0) != e->value[k])
+            return 0;
+    return 1;
+}
+
+static _Atomic(shared_t *) *shared_index_made(void)
+{
+    _Atomic(shared_t *) *index = atomic_load_explicit(&shared_index, memory_order_acquire);
+    if (index)
+        return index;
+    _Atomic(shared_t *) *fresh = ls_pages_alloc(SHARED_SLOTS * sizeof *fresh);
+    if (!fresh)
+        return NULL;
+    if (atomic_compare_exchange_strong(&shared_index, &index, fresh))
+        return fresh;
+    ls_pages_free(fresh, SHARED_SLOTS * sizeof *fresh); /* another thread made it first */
+    return index;
+}
+
+static shared_t *shared_new(unsigned nchecks)
+{
+    size_t bytes = (sizeof(shared_t) + nchecks * sizeof(uintptr_t) + 15) & ~(size_t)15;
+    if ((size_t)(shared_end - shared_cur) < bytes) {
+        char *chunk = ls_pages_alloc(SHARED_CHUNK);
+        if (!chunk)
+            return NULL;
+        shared_cur = chunk;
+        shared_end = chunk + SHARED_CHUNK;
+    }
+    shared_t *s = (shared_t *)shared_cur;
+    shared_cur += bytes;
+    return s;
+}
+
+/* Publish a thread's complete entry, unless the table holds it already or is full. */
+static LS_NOINLINE void shared_publish(const ls_stack_cache_t *c, const entry_t *e)
+{
+    uintptr_t depth = c->hi - e->sp;
+    _Atomic(shared_t *) *index = shared_index_made();
+    if (!index || atomic_exchange_explicit(&shared_busy, 1, memory_order_acquire))
+        return;
+    unsigned h = shared_slot(e->ip, depth);
+    for (unsigned i = 0; i < SHARED_PROBES; i++, h = (h + 1) & (SHARED_SLOTS - 1)) {
+        shared_t *s = atomic_load_explicit(&index[h], memory_order_relaxed);
+        if (s && same_checks(s, e, depth))
+            break;
+        if (s)
+            continue;
+        if (!(s = shared_new(e->nchecks)))
+            break;
+        s->ip = e->ip;
+        s->depth = depth;
+        s->memo = e->memo;
+        s->n = e->n;
+        s->nchecks = e->nchecks;
+        s->rel = e->rel;
+        for (unsigned k = 0; k < e->nchecks; k++) {
+            s->at[k] = e->at[k];
+            s->value[k] = e->value[k] - (e->rel >> k & 1 ? e->sp : 0);
+        }
+        atomic_store_explicit(&index[h], s, memory_order_release);
+        break;
+    }
+    atomic_store_explicit(&shared_busy, 0, memory_order_release);
+}
+
+void ls_unwind_memo_set(ls_stack_cache_t *c, void **memo, void *site)
+{
+    *memo = site;
+    if (c && c->shares)
+        shared_publish(c, (const entry_t *)((char *)memo - offsetof(entry_t, memo)));
+}
+
+/* The way a new entry goes to, in this key's set (which may move: the cache may grow). */
+static entry_t *way_to_fill(ls_stack_cache_t *c, set_t **set, ls_caller_t caller)
+{
+    if (c->fills > (c->set_mask + 1) * CACHE_WAYS * 2 && c->set_mask + 1 < CACHE_MAX_SETS) {
+        cache_grow(c);
+        *set = set_of(c, caller.ip, caller.sp);
+    }
+    c->fills++;
+    entry_t *e = &(*set)->way[(*set)->victim++ % CACHE_WAYS];
+    e->ip = 0; /* invalid until filled (and never hit: ls_unwind_capture wants a memo) */
+    e->memo = NULL;
+    return e;
+}
+
+/* Another thread's entry for this caller at this depth, whose slots all hold here: copied
+ * into this thread's cache. Returns its frame count (its memo handed out), or 0. */
+static LS_NOINLINE unsigned from_shared(ls_stack_cache_t *c, set_t *set, ls_caller_t caller, void ***memo)
+{
+    _Atomic(shared_t *) *index = atomic_load_explicit(&shared_index, memory_order_acquire);
+    if (!index)
+        return 0;
+    uintptr_t depth = c->hi - caller.sp;
+    unsigned h = shared_slot(caller.ip, depth);
+    for (unsigned i = 0; i < SHARED_PROBES; i++, h = (h + 1) & (SHARED_SLOTS - 1)) {
+        const shared_t *s = atomic_load_explicit(&index[h], memory_order_acquire);
+        if (!s)
+            return 0;
+        if (s->ip != caller.ip || s->depth != depth || !shared_holds(s, caller.sp))
+            continue;
+        entry_t *e = way_to_fill(c, &set, caller);
+        e->n = s->n;
+        e->nchecks = s->nchecks;
+        e->rel = s->rel;
+        for (unsigned k = 0; k < s->nchecks; k++) {
+            e->at[k] = s->at[k];
+            e->value[k] = s->value[k] + (s->rel >> k & 1 ? caller.sp : 0);
+        }
+        e->memo = s->memo;
+        e->sp = caller.sp;
+        e->ip = caller.ip;
+        *memo = &e->memo;
+        return s->n;
+    }
+    return 0;
+}
+
 /* No entry for this key held. A fill unwinds step by step (libunwind's slow path, tens of
  * microseconds at a stack's first sight), a plain unwind uses libunwind's own cache of
  * frames: so a key is filled only once it keeps missing, and the many stacks a program
@@ -407,17 +589,13 @@ static inline int missed_enough(set_t *set, ls_caller_t caller)
 static LS_NOINLINE unsigned capture_miss(uintptr_t *out, unsigned max, ls_stack_cache_t *c, set_t *set,
                                          ls_caller_t caller, void ***memo)
 {
+    unsigned n = c->shares ? from_shared(c, set, caller, memo) : 0;
+    if (n)
+        return n;
     if (!missed_enough(set, caller))
         return backtrace_plain(out, max);
-    if (c->fills > (c->set_mask + 1) * CACHE_WAYS * 2 && c->set_mask + 1 < CACHE_MAX_SETS) {
-        cache_grow(c);
-        set = set_of(c, caller.ip, caller.sp);
-    }
-    c->fills++;
-    entry_t *e = &set->way[set->victim++ % CACHE_WAYS];
-    e->ip = 0; /* invalid until filled (and never hit: ls_unwind_capture wants a memo) */
-    e->memo = NULL;
-    unsigned n = backtrace_fill(out, max, c, e, caller);
+    entry_t *e = way_to_fill(c, &set, caller);
+    n = backtrace_fill(out, max, c, e, caller);
     if (e->ip)
         *memo = &e->memo;
     return n;

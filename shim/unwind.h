@@ -61,8 +61,10 @@ typedef struct {
     uint16_t n;       /* frames in the trace */
     uint16_t nchecks;
     uint16_t at[LS_UNWIND_CHECKS];
+    uint32_t rel; /* checks whose value is a stack address (a saved RBP): bit k for check k */
     uintptr_t value[LS_UNWIND_CHECKS];
 } ls_unwind_entry_t;
+_Static_assert(LS_UNWIND_CHECKS <= 32, "rel holds a bit per check");
 
 typedef struct {
     uintptr_t miss_ip[2], miss_sp[2]; /* the last keys that missed here without a fill */
@@ -74,6 +76,7 @@ typedef struct {
 
 struct ls_stack_cache {
     int bounds_known;  /* 0 not yet, 1 known, -1 cannot be known */
+    int shares;        /* a thread's own stack, cut at its control block: shares its entries */
     uintptr_t lo, hi;  /* this thread's stack */
     uint32_t set_mask; /* sets - 1 */
     uint32_t fills;    /* since the cache last grew */
@@ -130,6 +133,11 @@ LS_HIDDEN extern __thread int ls_walk_state __attribute__((tls_model("initial-ex
 LS_HIDDEN void ls_unwind_fork_prepare(void);
 LS_HIDDEN void ls_unwind_fork_parent(void);
 LS_HIDDEN void ls_unwind_fork_child(void);
+
+/* The engine has just stored its site in a memo slot that ls_unwind_capture handed out
+ * after a walk: the entry is complete, and other threads may now use it (unwind.c, shared
+ * stacks). */
+LS_HIDDEN void ls_unwind_memo_set(ls_stack_cache_t *cache, void **memo, void *site);
 
 /* Forget a cache (its thread block is being handed to another thread). */
 LS_HIDDEN void ls_unwind_cache_reset(ls_stack_cache_t *cache);

@@ -3,7 +3,8 @@
  * against an independent line-by-line parse with stdio: the mapping holding the main
  * thread's stack ("[stack]"), a thread's stack, a mapping with a long file name (longer
  * than the reader's buffer), the first mapping's empty lower neighbour, and an address
- * no mapping holds; and that a name is cut to the caller's buffer.
+ * no mapping holds; and that a name is cut to the caller's buffer. The same for the quick
+ * lookup (the kernel's PROCMAP_QUERY where it exists), but for the lower neighbour.
  */
 #include <check.h>
 
@@ -58,6 +59,13 @@ static void same_as_reference(uintptr_t addr, const char *want_name)
     ck_assert_str_eq(got_name, want_name_buf);
     if (want_name)
         ck_assert_str_eq(got_name, want_name);
+    /* the kernel's one-call answer, where it has one: the same mapping and name; the
+     * neighbour's end only for the main thread's stack */
+    ck_assert_int_eq(ls_maps_find_quick(addr, &got, got_name, sizeof got_name), 1);
+    ck_assert_uint_eq(got.start, want.start);
+    ck_assert_uint_eq(got.end, want.end);
+    ck_assert_uint_eq(got.prev_end, strcmp(want_name_buf, "[stack]") == 0 ? want.prev_end : 0);
+    ck_assert_str_eq(got_name, want_name_buf);
 }
 
 START_TEST(main_stack)
@@ -110,6 +118,9 @@ START_TEST(long_file_name)
     ls_mapping_t m;
     ck_assert_int_eq(ls_maps_find((uintptr_t)p, &m, small, sizeof small), 1);
     ck_assert_str_eq(small, "/tmp/ls");
+    memset(small, 'x', sizeof small);
+    ck_assert_int_eq(ls_maps_find_quick((uintptr_t)p, &m, small, sizeof small), 1);
+    ck_assert_str_eq(small, "/tmp/ls");
     munmap(p, 4096);
     close(fd);
     unlink(path);
@@ -128,6 +139,8 @@ START_TEST(unmapped_address)
     char name[16];
     ck_assert_int_eq(ls_maps_find((uintptr_t)p + 4096, &m, name, sizeof name), 0);
     ck_assert_int_eq(ls_maps_find(0x1000, &m, name, sizeof name), 0);
+    ck_assert_int_eq(ls_maps_find_quick((uintptr_t)p + 4096, &m, name, sizeof name), 0);
+    ck_assert_int_eq(ls_maps_find_quick(0x1000, &m, name, sizeof name), 0);
     same_as_reference((uintptr_t)p + 2 * 4096, NULL);
     munmap(p, 4096);
     munmap(p + 2 * 4096, 4096);
