@@ -4,7 +4,8 @@
 # Usage: scripts/install-deps.sh [--demo|--test|--bench]
 #   --demo adds what `make demo` uses (python3 formats the audit table);
 #   --test adds what only `make check`/`fuzz` use (the real programs run under the
-#   shim — among them the Rust, Java and Ruby runtimes and busybox's shell —, clang's libFuzzer);
+#   shim — among them the Rust, Java and Ruby runtimes, busybox's shell, and jemalloc,
+#   tcmalloc and mimalloc for programs linked with them —, clang's libFuzzer);
 #   --bench adds what `make bench` compares with and times (heaptrack, python3, GNU time);
 #   `make bench` runs without them, saying "not installed" in their rows.
 set -eu
@@ -12,7 +13,8 @@ set -eu
 BUILD_PKGS="gcc g++ make pkg-config libunwind-dev uthash-dev check libdw-dev libelf-dev libyaml-dev libjansson-dev zlib1g-dev"
 DEMO_PKGS="python3"
 TEST_PKGS="python3 git sqlite3 perl xz-utils tcl clang libclang-rt-14-dev bc procps time
-           rustc default-jdk-headless ruby busybox golang-go prometheus valgrind chromium"
+           rustc default-jdk-headless ruby busybox golang-go prometheus valgrind chromium
+           libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0"
 BENCH_PKGS="heaptrack python3 time"
 
 want="$BUILD_PKGS"

@@ -512,6 +512,12 @@ static LS_NOINLINE void record_untracked(uint64_t size)
 static __thread void *deferred[DEFERRED_MAX] __attribute__((tls_model("initial-exec")));
 __thread unsigned ls_deferred_count __attribute__((tls_model("initial-exec")));
 extern void __libc_free(void *);
+static void (*real_free)(void *) = __libc_free;
+
+void ls_engine_set_real_free(void (*fn)(void *))
+{
+    __atomic_store_n(&real_free, fn, __ATOMIC_RELAXED);
+}
 
 int ls_engine_defer_free(void *p)
 {
@@ -544,7 +550,7 @@ void ls_engine_drain_deferred_slow(void)
         if (!p)
             continue;
         ls_record_free(p);
-        __libc_free(p);
+        __atomic_load_n(&real_free, __ATOMIC_RELAXED)(p);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     errno = saved;

@@ -70,6 +70,9 @@ LS_HIDDEN void ls_record_release(const ls_taken_t *old);
  * the queue is full (the caller frees at once; the entry goes stale and is settled when
  * the address is next allocated). Async-signal-safe. */
 LS_HIDDEN int ls_engine_defer_free(void *p);
+/* The free that deferred blocks go to: glibc's, or the allocator the program is linked
+ * with (hooks.c finds it). */
+LS_HIDDEN void ls_engine_set_real_free(void (*fn)(void *));
 /* Record and free what was queued on this thread. Call with ls_guard set, just before
  * lowering it; one TLS load when nothing is queued. Only the outermost guard holder
  * drains: at a deeper level (a signal handler that interrupted the shim and called the

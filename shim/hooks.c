@@ -2,16 +2,17 @@
  * hooks.c — the interposed allocation functions of libleakscope.so. They only find
  * the real functions and forward to the engine (engine.h); everything else lives there.
  *
- * Contract of every hook: the program sees exactly what glibc would give it — the same
- * pointer, return value and errno (tracking work saves and restores errno), the same
- * failures (NULL + ENOMEM, EINVAL), the same realloc(p, 0) / free(NULL) semantics, and
- * glibc's own diagnostics for double frees and foreign pointers (those are passed on
- * untouched). A hook is never a cancellation point (unwind.c) and leaves the program's
+ * Contract of every hook: the program sees exactly what its allocator would give it (glibc's,
+ * or the one it is linked with: below) — the same pointer, return value and errno (tracking
+ * work saves and restores errno), the same failures (NULL + ENOMEM, EINVAL), the same
+ * realloc(p, 0) / free(NULL) semantics, and the allocator's own diagnostics for double frees
+ * and foreign pointers (those are passed on untouched). A hook is never a cancellation point (unwind.c) and leaves the program's
  * file descriptors alone (pipe2 below). A hook re-entered from the shim itself
  * (ls_guard) goes straight through.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -35,25 +36,151 @@ extern void *__libc_memalign(size_t, size_t);
 extern void *__libc_valloc(size_t);
 extern void *__libc_pvalloc(size_t);
 
-/* Functions without a __libc_ alias, found once with dlsym (with the guard set, so an
- * allocation inside dlsym goes straight to glibc). */
-static int (*real_posix_memalign)(void **, size_t, size_t);
-static size_t (*real_malloc_usable_size)(void *);
+/* ---- the real allocator ---------------------------------------------------------------
+ * Usually glibc's, called by its __libc_ names. But a program may be linked with another
+ * allocator (jemalloc: Redis, Varnish; tcmalloc; mimalloc): that library defines the malloc
+ * family after the shim in the lookup order, and the program's blocks must come from it and
+ * go back to it, with its malloc_usable_size, its mallctl statistics, its behaviour. (Sending
+ * malloc to glibc and malloc_usable_size to the next definition crashed Redis at start.) So
+ * the real functions are the definitions that follow the shim's (RTLD_NEXT), called as the
+ * program would have called them without the shim; glibc's __libc_ names when those are
+ * glibc's. They are found at the first call of any hook, before that call's block is handed
+ * out, so that every block of the process comes from one allocator and returns to it. Until
+ * then the table holds bootstraps that find them; the thread finding them, should dlsym
+ * allocate, is served by glibc (dlsym allocates only for an error message, and the names
+ * looked up exist in glibc at least). */
+typedef struct {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void *(*memalign)(size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+    size_t (*usable_size)(void *);
+} allocator_t;
+
+static const allocator_t *real_allocator(void);
+
+static void *boot_malloc(size_t n) { return real_allocator()->malloc(n); }
+static void boot_free(void *p) { real_allocator()->free(p); }
+static void *boot_calloc(size_t n, size_t size) { return real_allocator()->calloc(n, size); }
+static void *boot_realloc(void *p, size_t n) { return real_allocator()->realloc(p, n); }
+static void *boot_memalign(size_t a, size_t n) { return real_allocator()->memalign(a, n); }
+static void *boot_aligned_alloc(size_t a, size_t n) { return real_allocator()->aligned_alloc(a, n); }
+static int boot_posix_memalign(void **out, size_t a, size_t n) { return real_allocator()->posix_memalign(out, a, n); }
+static void *boot_valloc(size_t n) { return real_allocator()->valloc(n); }
+static void *boot_pvalloc(size_t n) { return real_allocator()->pvalloc(n); }
+static size_t boot_usable_size(void *p) { return real_allocator()->usable_size(p); }
+
+/* glibc's, for the thread finding the real ones (dlsym's own needs, if any). */
+static int glibc_posix_memalign(void **out, size_t alignment, size_t size)
+{
+    if (alignment % sizeof(void *) || (alignment & (alignment - 1)))
+        return EINVAL;
+    void *p = __libc_memalign(alignment, size);
+    if (!p)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+static size_t no_usable_size(void *p)
+{
+    (void)p;
+    return 0;
+}
+static const allocator_t glibc_own = {__libc_malloc, __libc_free, __libc_calloc, __libc_realloc,
+                                      __libc_memalign, __libc_memalign, glibc_posix_memalign,
+                                      __libc_valloc, __libc_pvalloc, no_usable_size};
+
+static allocator_t real_fns = {boot_malloc, boot_free, boot_calloc, boot_realloc, boot_memalign,
+                               boot_aligned_alloc, boot_posix_memalign, boot_valloc, boot_pvalloc,
+                               boot_usable_size};
+#define REAL(f) (__atomic_load_n(&real_fns.f, __ATOMIC_RELAXED))
+
+enum { REAL_UNKNOWN, REAL_FINDING, REAL_KNOWN };
+static atomic_int real_state;
+static __thread int finding_real __attribute__((tls_model("initial-exec")));
+
+/* The definition of `name` after the shim's, or glibc's `fallback`. */
+static void *next_definition(const char *name, void *fallback)
+{
+    void *f = dlsym(RTLD_NEXT, name);
+    return f ? f : fallback;
+}
+
+/* Whether two functions lie in the same loaded object. */
+static int same_object(void *a, void *b)
+{
+    Dl_info ia, ib;
+    return dladdr(a, &ia) && dladdr(b, &ib) && ia.dli_fbase == ib.dli_fbase;
+}
+
+static void find_real_allocator(void)
+{
+    allocator_t found = glibc_own;
+    void *next_malloc = dlsym(RTLD_NEXT, "malloc");
+    if (next_malloc && !same_object(next_malloc, (void *)__libc_malloc)) { /* not glibc's */
+        found.malloc = (void *(*)(size_t))next_malloc;
+        found.free = (void (*)(void *))next_definition("free", (void *)__libc_free);
+        found.calloc = (void *(*)(size_t, size_t))next_definition("calloc", (void *)__libc_calloc);
+        found.realloc = (void *(*)(void *, size_t))next_definition("realloc", (void *)__libc_realloc);
+        found.memalign = (void *(*)(size_t, size_t))next_definition("memalign", (void *)__libc_memalign);
+        found.valloc = (void *(*)(size_t))next_definition("valloc", (void *)__libc_valloc);
+        found.pvalloc = (void *(*)(size_t))next_definition("pvalloc", (void *)__libc_pvalloc);
+    }
+    found.aligned_alloc = (void *(*)(size_t, size_t))next_definition("aligned_alloc", (void *)__libc_memalign);
+    found.posix_memalign = (int (*)(void **, size_t, size_t))next_definition("posix_memalign",
+                                                                            (void *)glibc_posix_memalign);
+    found.usable_size = (size_t(*)(void *))next_definition("malloc_usable_size", (void *)no_usable_size);
+#define PUBLISH(f) __atomic_store_n(&real_fns.f, found.f, __ATOMIC_RELAXED)
+    PUBLISH(malloc), PUBLISH(free), PUBLISH(calloc), PUBLISH(realloc), PUBLISH(memalign);
+    PUBLISH(aligned_alloc), PUBLISH(posix_memalign), PUBLISH(valloc), PUBLISH(pvalloc);
+    PUBLISH(usable_size);
+#undef PUBLISH
+    ls_engine_set_real_free(found.free);
+}
+
+/* The real allocator, found on first use; glibc's for the thread finding it. */
+static LS_NOINLINE const allocator_t *real_allocator(void)
+{
+    if (LS_LIKELY(atomic_load_explicit(&real_state, memory_order_acquire) == REAL_KNOWN))
+        return &real_fns;
+    if (finding_real)
+        return &glibc_own;
+    int unknown = REAL_UNKNOWN;
+    if (atomic_compare_exchange_strong(&real_state, &unknown, REAL_FINDING)) {
+        int saved = errno;
+        finding_real = 1;
+        ls_guard++;
+        find_real_allocator();
+        ls_guard--;
+        finding_real = 0;
+        errno = saved;
+        atomic_store_explicit(&real_state, REAL_KNOWN, memory_order_release);
+        return &real_fns;
+    }
+    while (atomic_load_explicit(&real_state, memory_order_acquire) != REAL_KNOWN)
+        sched_yield(); /* another thread is finding them (a few microseconds) */
+    return &real_fns;
+}
+
+/* Other functions the shim wraps, found once with dlsym (with the guard set, so an
+ * allocation inside dlsym goes straight through). */
 static int (*real_dlclose)(void *);
 static int (*real_pipe2)(int *, int);
 static int (*real_sigprocmask)(int, const sigset_t *, sigset_t *);
-static void *(*real_aligned_alloc)(size_t, size_t);
 static void (*real_exit_now)(int);
 
 static void resolve_real(void)
 {
+    real_allocator();
     ls_guard++;
-    real_posix_memalign = (int (*)(void **, size_t, size_t))dlsym(RTLD_NEXT, "posix_memalign");
-    real_malloc_usable_size = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
     real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
     real_pipe2 = (int (*)(int *, int))dlsym(RTLD_NEXT, "pipe2");
     real_sigprocmask = (int (*)(int, const sigset_t *, sigset_t *))dlsym(RTLD_NEXT, "sigprocmask");
-    real_aligned_alloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "aligned_alloc");
     real_exit_now = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
     ls_guard--;
 }
@@ -138,7 +265,7 @@ static LS_NOINLINE void *track_new(void *p, size_t size, ls_caller_t caller)
 /* malloc's traced path: the real malloc, then the record (in line: the hottest hook). */
 static LS_NOINLINE void *malloc_traced(size_t size, ls_caller_t caller)
 {
-    void *p = __libc_malloc(size);
+    void *p = REAL(malloc)(size);
     return LS_LIKELY(p != NULL) ? track_new_here(p, size, caller) : p;
 }
 
@@ -147,7 +274,7 @@ LS_EXPORT void *malloc(size_t size)
     /* Passed over before the real call, so that it is a tail call (a failed allocation
      * then moves the countdown too: it is the program's request that is sampled). */
     if (passed_over(size))
-        return __libc_malloc(size);
+        return REAL(malloc)(size);
     return malloc_traced(size, LS_CALLER());
 }
 
@@ -167,7 +294,7 @@ static LS_NOINLINE void free_traced(void *p)
          * free later, together, so the address cannot be handed out before it is recorded. */
         if (!(ls_guard && ls_engine_defer_free(p))) {
             freed_untracked();
-            __libc_free(p);
+            REAL(free)(p);
         }
         return;
     }
@@ -177,7 +304,7 @@ static LS_NOINLINE void free_traced(void *p)
     int *err = errno_here(), saved = *err;
     ls_record_free(p); /* before the real free: the address may be reused at once */
     *err = saved;
-    __libc_free(p);
+    REAL(free)(p);
     leave();
 }
 
@@ -186,7 +313,7 @@ LS_EXPORT void free(void *p)
     if (!p)
         return;
     if (LS_UNLIKELY(ls_sample_miss(p))) { /* sampling: a block never traced */
-        __libc_free(p);
+        REAL(free)(p);
         return;
     }
     free_traced(p);
@@ -194,7 +321,7 @@ LS_EXPORT void free(void *p)
 
 LS_EXPORT void *calloc(size_t n, size_t size)
 {
-    void *p = __libc_calloc(n, size);
+    void *p = REAL(calloc)(n, size);
     if (LS_UNLIKELY(p == NULL) || passed_over(n * size)) /* n * size: calloc checked it */
         return p;
     return track_new(p, n * size, LS_CALLER());
@@ -206,13 +333,13 @@ LS_EXPORT void *realloc(void *p, size_t size)
                      * settled when its address is next allocated (ls_record_alloc) */
         if (p)
             freed_untracked();
-        return __libc_realloc(p, size);
+        return REAL(realloc)(p, size);
     }
     ls_taken_t old;
     int *err = errno_here(), saved = *err;
     int tracked = p ? ls_record_take(p, &old) : 0;
     *err = saved;
-    void *q = __libc_realloc(p, size);
+    void *q = REAL(realloc)(p, size);
     saved = *err;
     if (q) {
         if (tracked)
@@ -253,25 +380,21 @@ static inline void *aligned(size_t alignment, size_t size, void *(*real)(size_t,
 
 LS_EXPORT void *memalign(size_t alignment, size_t size)
 {
-    return aligned(alignment, size, __libc_memalign, LS_CALLER());
+    return aligned(alignment, size, REAL(memalign), LS_CALLER());
 }
 
 /* glibc's own aligned_alloc: an alias of memalign up to 2.37, from 2.38 on it refuses
- * alignments that are not powers of two (EINVAL), so the real one decides. Before the
- * constructor has found it (an allocation from the loader), memalign stands in. */
+ * alignments that are not powers of two (EINVAL), so the real one decides. */
 LS_EXPORT void *aligned_alloc(size_t alignment, size_t size)
 {
-    return aligned(alignment, size, real_aligned_alloc ? real_aligned_alloc : __libc_memalign,
-                   LS_CALLER());
+    return aligned(alignment, size, REAL(aligned_alloc), LS_CALLER());
 }
 
 LS_EXPORT int posix_memalign(void **out, size_t alignment, size_t size)
 {
-    if (LS_UNLIKELY(!real_posix_memalign))
-        resolve_real();
     if (!enter())
-        return real_posix_memalign(out, alignment, size);
-    int r = real_posix_memalign(out, alignment, size);
+        return REAL(posix_memalign)(out, alignment, size);
+    int r = REAL(posix_memalign)(out, alignment, size);
     if (r == 0)
         track(*out, size, LS_CALLER());
     leave();
@@ -281,8 +404,8 @@ LS_EXPORT int posix_memalign(void **out, size_t alignment, size_t size)
 LS_EXPORT void *valloc(size_t size)
 {
     if (!enter())
-        return __libc_valloc(size);
-    void *p = __libc_valloc(size);
+        return REAL(valloc)(size);
+    void *p = REAL(valloc)(size);
     if (p)
         track(p, size, LS_CALLER());
     leave();
@@ -292,20 +415,18 @@ LS_EXPORT void *valloc(size_t size)
 LS_EXPORT void *pvalloc(size_t size)
 {
     if (!enter())
-        return __libc_pvalloc(size);
-    void *p = __libc_pvalloc(size);
+        return REAL(pvalloc)(size);
+    void *p = REAL(pvalloc)(size);
     if (p)
         track(p, size, LS_CALLER());
     leave();
     return p;
 }
 
-/* The shim adds no header to blocks, so glibc's answer is already consistent. */
+/* The shim adds no header to blocks, so the allocator's answer is already consistent. */
 LS_EXPORT size_t malloc_usable_size(void *p)
 {
-    if (LS_UNLIKELY(!real_malloc_usable_size))
-        resolve_real();
-    return real_malloc_usable_size(p);
+    return REAL(usable_size)(p);
 }
 
 /* Record the module map before an object goes away, so the addresses it allocated

@@ -1,0 +1,47 @@
+#!/bin/bash
+# shim_foreign_allocator.sh — a program linked with another allocator than glibc's keeps it
+# under the shim (tests/programs/foreign_allocator.c, linked here with jemalloc, tcmalloc and
+# mimalloc in turn): its output — each block's usable size and whether the linked allocator
+# owns it, asked through that allocator's own API — is the bare run's, with every block owned;
+# its exit status 0 and stderr empty (before, jemalloc's malloc_usable_size was handed a glibc
+# block: Redis crashed at start); and the shim's figures are exact for each entry point.
+exec python3 - <<'PY'
+import os, subprocess, sys
+sys.path.insert(0, os.path.join(os.environ["LS_ROOT"], "tests/integration"))
+from lstest import *
+
+SRC = "foreign_allocator.c"
+src = os.path.join(ROOT, "tests/programs", SRC)
+LIBDIR = "/usr/lib/x86_64-linux-gnu"
+allocators = {"jemalloc": "libjemalloc.so.2", "tcmalloc": "libtcmalloc_minimal.so.4", "mimalloc": "libmimalloc.so.2"}
+sizes = [1, 24, 100, 1000, 5000, 70000, 1 << 20]
+expected = {"malloc": (sum(sizes), len(sizes)), "calloc": (300, 1), "realloc": (3000, 1),
+            "posix_memalign": (200, 1), "aligned_alloc": (512, 1), "memalign": (300, 1), "realloc_first": (0, 0)}
+missing = []
+for name, lib in allocators.items():
+    path = os.path.join(LIBDIR, lib)
+    if not os.path.exists(path):
+        missing.append(name)
+        continue
+    exe = os.path.join(TMP, "fa_" + name)
+    cc = subprocess.run(["cc", "-std=gnu11", "-O1", "-g", "-fno-inline", "-o", exe, src, path, "-ldl"],
+                        capture_output=True, text=True)
+    if not check(cc.returncode == 0, f"cc with {name}: {cc.stderr[-300:]}"):
+        continue
+    bare = run([exe], shim=False)
+    lines = bare.stdout.splitlines()
+    check(bare.returncode == 0 and len(lines) == 14 and all("owned by the linked allocator" in l for l in lines),
+          f"{name}: bare run owns every block ({bare.returncode}, {bare.stdout!r})")
+    out = os.path.join(TMP, "out_" + name)
+    r = run([exe], out, timeout=60)
+    check(r.returncode == 0 and r.stderr == "", f"{name}: under the shim: status {r.returncode}, stderr {r.stderr[-300:]!r}")
+    check(r.stdout == bare.stdout, f"{name}: output as bare:\n{r.stdout}\n-- bare --\n{bare.stdout}")
+    if not check(snapshots(out), f"{name}: an exit snapshot"):
+        continue
+    stats = top(out, "--limit", "0")
+    for site, want in expected.items():
+        got = figures_at(stats, SRC, site)
+        check(got == want, f"{name}: {site} holds {got}, expected {want}")
+    print(f"{name}: output as bare, {len(lines)} blocks owned by {name}, figures exact")
+done_or_skip(missing)
+PY
