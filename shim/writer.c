@@ -226,7 +226,9 @@ static void append_u64(char *dst, size_t cap, size_t *len, uint64_t v, int width
 }
 
 /* mkdir -p, each created level 0700. Returns an O_DIRECTORY fd or -1 (errno set). */
-static int open_out_dir(const char *dir)
+/* The output directory, made if missing; -1 with errno and *step ("create" or "open") when
+ * it cannot be had. */
+static int open_out_dir(const char *dir, const char **step)
 {
     char path[4096];
     size_t n = strnlen(dir, sizeof path - 1);
@@ -237,10 +239,13 @@ static int open_out_dir(const char *dir)
             continue;
         char c = path[i];
         path[i] = 0;
-        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            *step = "create";
             return -1;
+        }
         path[i] = c;
     }
+    *step = "open";
     return ls_fd_move_high(open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), 1);
 }
 
@@ -521,8 +526,11 @@ static void report_output_failure(const char *what, int err)
     if (output_failed)
         return;
     output_failed = 1;
-    char why[600];
-    snprintf(why, sizeof why, "cannot %s snapshot in %.400s: %s", what, ls_config.out_dir, strerror(err));
+    char why[640];
+    int n = snprintf(why, sizeof why, "cannot %s snapshot in %.400s: %s", what, ls_config.out_dir, strerror(err));
+    /* A process that changed user (a server's workers) cannot write where its parent did. */
+    if ((err == EACCES || err == EPERM) && n > 0 && (size_t)n < sizeof why)
+        snprintf(why + n, sizeof why - (size_t)n, " (as uid %u)", (unsigned)geteuid());
     ls_engine_fail(why);
 }
 
@@ -531,9 +539,13 @@ static int take_locked(const char *label)
 {
     if (output_failed || exit_done)
         return -1;
-    int dfd = open_out_dir(ls_config.out_dir);
+    const char *step = "open";
+    int dfd = open_out_dir(ls_config.out_dir, &step);
     if (dfd < 0) {
-        report_output_failure("create the directory for the", errno);
+        int err = errno;
+        char what[40];
+        snprintf(what, sizeof what, "%s the directory for the", step);
+        report_output_failure(what, err);
         return -1;
     }
     char lab[40], name[256], tmp[300];

@@ -2,12 +2,13 @@
 # hostile_failures.sh — the shim's own failures never reach the program: an output
 # directory that cannot be created (under a regular file), one that vanishes during the
 # run (recreated by the next snapshot), one replaced by a file, and tables that cannot
-# grow (the address space limited so that no new mapping can be made). In each: output
+# grow (the address space limited so that no new mapping can be made), and a directory a
+# process that changed user cannot open (run as nobody). In each: output
 # and exit status as without the shim, at most one line on stderr starting with
 # "leakscope:" (exactly one where the shim had to give up), and what was written
 # before the failure is intact.
 exec python3 - <<'PY'
-import os, sys
+import os, shutil, sys, tempfile
 sys.path.insert(0, os.path.join(os.environ["LS_ROOT"], "tests/integration"))
 from lstest import *
 
@@ -59,5 +60,28 @@ check("cannot grow" in r.stderr, "tables: says why: " + r.stderr)
 before = snapshots(out, "*.before.lss")
 check(len(before) == 1 and top(before[0]) is not None, f"tables: the snapshot before the limit is intact: {snapshots(out)}")
 check(not [f for f in os.listdir(out) if f.startswith(".")], f"tables: no temporary file left: {os.listdir(out)}")
+
+# a process that changed user (a server's workers run as nobody) cannot open the directory
+# its parent made: one line that says which step failed, why, and as whom. The program and
+# the shim are copied where nobody can read them; the directory exists, mode 0700, root's.
+if os.geteuid() == 0 and shutil.which("setpriv"):
+    shared = tempfile.mkdtemp(prefix="ls-nobody-", dir="/tmp")
+    try:
+        os.chmod(shared, 0o755)
+        for f in (prog, LIB):
+            shutil.copy(f, shared)
+        denied = os.path.join(shared, "out")
+        os.mkdir(denied, 0o700)
+        lib = os.path.join(shared, os.path.basename(LIB))
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", os.path.join(shared, "hostile_failures")]
+        bare = run([*as_nobody, "snapshots"], shim=False, timeout=60)
+        r = run([*as_nobody, "snapshots"], denied, env={"LD_PRELOAD": lib}, timeout=60)
+        check(bare.returncode == 6 and r.returncode == 6 and r.stdout == bare.stdout,
+              f"as nobody: status and output as bare ({bare.returncode} {r.returncode} {r.stdout!r})")
+        want = (f"leakscope: cannot open the directory for the snapshot in {denied}: Permission denied "
+                "(as uid 65534); tracking stopped, the program goes on\n")
+        check(r.stderr == want, f"as nobody: one line, the step, the reason, the uid: {r.stderr!r}")
+    finally:
+        shutil.rmtree(shared)
 done()
 PY
