@@ -247,6 +247,45 @@ static int parent_was_told(char *const *envp, const char *name, const char *valu
     return ls_proc_read(path, env_match_chunk, &m) == 0 && m.found == 3;
 }
 
+/* The variables the shim reads (and `leakscope run`'s LEAKSCOPE_LIB, found in the
+ * environment of the programs it starts). */
+static const char *const known_variables[] = {
+    "LEAKSCOPE_OUT",  "LEAKSCOPE_FRAMES", "LEAKSCOPE_INTERVAL_MS", "LEAKSCOPE_SIGNAL", "LEAKSCOPE_SAMPLE",
+    "LEAKSCOPE_SEED", "LEAKSCOPE_KEEP",   "LEAKSCOPE_SCAN",        "LEAKSCOPE_LIB"};
+
+/* A LEAKSCOPE_ variable the shim does not know is a typo (LEAKSCOPE_INTERVAL for
+ * LEAKSCOPE_INTERVAL_MS) that would otherwise leave the user waiting for snapshots that never
+ * come: said once per process tree, like a bad value, with the name it may have meant (a
+ * known name that begins with it, or that it begins with). */
+static void warn_unknown_variables(char *const *envp)
+{
+    const size_t prefix = strlen("LEAKSCOPE_");
+    for (char *const *e = envp; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (strncmp(*e, "LEAKSCOPE_", prefix) != 0 || !eq || (size_t)(eq - *e) <= prefix)
+            continue;
+        size_t len = (size_t)(eq - *e);
+        const char *meant = NULL;
+        int known = 0;
+        for (size_t k = 0; k < sizeof known_variables / sizeof *known_variables && !known; k++) {
+            size_t kl = strlen(known_variables[k]);
+            known = kl == len && memcmp(known_variables[k], *e, len) == 0;
+            if (memcmp(known_variables[k], *e, kl < len ? kl : len) == 0)
+                meant = known_variables[k];
+        }
+        char name[64];
+        size_t cut = len < sizeof name - 1 ? len : sizeof name - 1;
+        memcpy(name, *e, cut);
+        name[cut] = 0;
+        if (known || parent_was_told(envp, name, eq + 1))
+            continue;
+        if (meant)
+            ls_log("%s is not a leakscope variable; ignored (did you mean %s?)", name, meant);
+        else
+            ls_log("%s is not a leakscope variable; ignored (leakscope --help lists them)", name);
+    }
+}
+
 void ls_config_from_env(ls_config_t *cfg, char *const *envp)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -300,6 +339,7 @@ void ls_config_from_env(ls_config_t *cfg, char *const *envp)
     ls_scan_configure(envp); /* issue 13: LEAKSCOPE_SCAN */
     ls_sample_configure(envp); /* issue 11: LEAKSCOPE_SAMPLE, LEAKSCOPE_SEED */
     ls_keep_configure(envp);   /* issue 11: LEAKSCOPE_KEEP */
+    warn_unknown_variables(envp);
 }
 
 /* ---- lifecycle ----------------------------------------------------------------- */

@@ -29,7 +29,11 @@ static void usage(FILE *f)
         ls_options_synopsis(f, commands[i].spec);
         fputc('\n', f);
     }
-    fputs("\nExit status: 0 ok, 1 gate failed, 2 bad arguments or unusable input.\n"
+    fputs("\nThe traced program's environment (read by libleakscope.so):\n"
+          "  LEAKSCOPE_OUT=DIR  LEAKSCOPE_FRAMES=1..128  LEAKSCOPE_INTERVAL_MS=N  LEAKSCOPE_SIGNAL=USR1|USR2|RTMIN+n\n"
+          "  LEAKSCOPE_SCAN=0|1  LEAKSCOPE_SAMPLE=BYTES  LEAKSCOPE_SEED=N  LEAKSCOPE_KEEP=N\n"
+          "  (leakscope run finds the library at LEAKSCOPE_LIB when set)\n"
+          "\nExit status: 0 ok, 1 gate failed, 2 bad arguments or unusable input.\n"
           "See leakscope(1) and docs/ for details.\n",
           f);
 }

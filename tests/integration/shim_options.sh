@@ -2,8 +2,9 @@
 # shim_options.sh — options that must not change the program. LEAKSCOPE_SIGNAL takes only
 # USR1, USR2 and real-time signals; any other (PIPE, TERM, HUP, CHLD, ALRM, SYS...) is
 # one line on stderr and signal snapshots stay off, so `seq | head` still ends by SIGPIPE
-# and a SIGTERM still ends the program. A bad LEAKSCOPE_* value is said once per process
-# tree, not by every process of a pipeline; programs started apart each say it.
+# and a SIGTERM still ends the program. A bad LEAKSCOPE_* value, or a LEAKSCOPE_* variable the
+# shim does not know (a typo), is said once per process tree, not by every process of a
+# pipeline; programs started apart each say it.
 exec python3 - <<'PY'
 import os, sys
 sys.path.insert(0, os.path.join(os.environ["LS_ROOT"], "tests/integration"))
@@ -51,6 +52,19 @@ check(r.stderr == "leakscope: LEAKSCOPE_FRAMES=0 is not a number from 1 to 128; 
 progs = sorted(os.path.basename(f).split(".")[0] for f in snapshots(out))
 check(progs.count("cat") == 2 and "seq" in progs and "bash" in progs and "dash" in progs,
       f"tree: every process tracked with the defaults: {progs}")
+# a variable the shim does not know (a typo) is said like a bad value, once per tree, with the
+# name it may have meant; the program runs as bare, its timer off as asked by nothing
+r = run(TREE, os.path.join(TMP, "typo"), env={"LEAKSCOPE_INTERVAL": "100", "LEAKSCOPE_OUTDIR": "x",
+                                              "LEAKSCOPE_COLOUR": "1"}, timeout=60)
+check(r.returncode == 0 and r.stdout == bare.stdout, f"typo: output {r.stdout!r}")
+check(sorted(r.stderr.splitlines()) == [
+    "leakscope: LEAKSCOPE_COLOUR is not a leakscope variable; ignored (leakscope --help lists them)",
+    "leakscope: LEAKSCOPE_INTERVAL is not a leakscope variable; ignored (did you mean LEAKSCOPE_INTERVAL_MS?)",
+    "leakscope: LEAKSCOPE_OUTDIR is not a leakscope variable; ignored (did you mean LEAKSCOPE_OUT?)"],
+    f"typo: each unknown variable said once for the whole tree: {r.stderr!r}")
+for known in ("LEAKSCOPE_SEED", "LEAKSCOPE_LIB", "LEAKSCOPE_SCAN"):
+    r = run([TRUE], os.path.join(TMP, "known"), env={known: "1"}, timeout=60)
+    check(r.stderr == "", f"{known} is known: {r.stderr!r}")
 # programs started apart (their parent is not under the shim) each say it
 for k in range(2):
     r = run([TRUE], os.path.join(TMP, "apart"), env={"LEAKSCOPE_FRAMES": "0"}, timeout=60)
