@@ -17,8 +17,16 @@ const char *ls_sparkline(const double *y, size_t n, size_t width, char *buf, siz
     if (w > 256)
         w = 256;
     double lo = INFINITY, hi = -INFINITY;
-    for (size_t k = 0; k < w; k++) { /* each cell shows the highest value in its span */
+    /* With more values than cells, the first cell is the first value alone — the start that
+     * "growth over the run" is counted from, so that a jump early in the run (a warm-up) is
+     * not hidden in the first span — and each other cell shows the highest value of its span
+     * of the rest (a peak is never smoothed away). */
+    for (size_t k = 0; k < w; k++) {
         size_t a0 = k * n / w, a1 = (k + 1) * n / w;
+        if (n > w) {
+            a0 = k == 0 ? 0 : 1 + (k - 1) * (n - 1) / (w - 1);
+            a1 = k == 0 ? 1 : 1 + k * (n - 1) / (w - 1);
+        }
         double m = y[a0];
         for (size_t i = a0; i < a1; i++)
             if (y[i] > m)
