@@ -48,7 +48,9 @@ extern void *__libc_pvalloc(size_t);
  * out, so that every block of the process comes from one allocator and returns to it. Until
  * then the table holds bootstraps that find them; the thread finding them, should dlsym
  * allocate, is served by glibc (dlsym allocates only for an error message, and the names
- * looked up exist in glibc at least). */
+ * looked up exist in glibc at least). Functions of the allocator's own API (jemalloc's
+ * mallocx and sdallocx...) are not the shim's: a block of malloc's freed by sdallocx stays
+ * counted as live. */
 typedef struct {
     void *(*malloc)(size_t);
     void (*free)(void *);
@@ -100,7 +102,7 @@ static allocator_t real_fns = {boot_malloc, boot_free, boot_calloc, boot_realloc
                                boot_usable_size};
 #define REAL(f) (__atomic_load_n(&real_fns.f, __ATOMIC_RELAXED))
 
-enum { REAL_UNKNOWN, REAL_FINDING, REAL_KNOWN };
+enum { REAL_UNKNOWN, REAL_KNOWN };
 static atomic_int real_state;
 static __thread int finding_real __attribute__((tls_model("initial-exec")));
 
@@ -135,35 +137,38 @@ static void find_real_allocator(void)
     found.posix_memalign = (int (*)(void **, size_t, size_t))next_definition("posix_memalign",
                                                                             (void *)glibc_posix_memalign);
     found.usable_size = (size_t(*)(void *))next_definition("malloc_usable_size", (void *)no_usable_size);
+    ls_engine_set_real_free(found.free); /* first: a block the new table gives is freed there */
 #define PUBLISH(f) __atomic_store_n(&real_fns.f, found.f, __ATOMIC_RELAXED)
     PUBLISH(malloc), PUBLISH(free), PUBLISH(calloc), PUBLISH(realloc), PUBLISH(memalign);
     PUBLISH(aligned_alloc), PUBLISH(posix_memalign), PUBLISH(valloc), PUBLISH(pvalloc);
     PUBLISH(usable_size);
 #undef PUBLISH
-    ls_engine_set_real_free(found.free);
 }
 
-/* The real allocator, found on first use; glibc's for the thread finding it. */
+/* The real allocator, found on first use. A thread that finds it unknown finds it itself:
+ * the answer is the same for every thread, and none ever waits for another (which may hold
+ * the loader's lock that dlsym takes, inside dlopen). Signals are blocked meanwhile, so that
+ * only dlsym's and dladdr's own needs, if any, are served by glibc's functions (a handler's
+ * block kept by the program would go back to the other allocator). */
 static LS_NOINLINE const allocator_t *real_allocator(void)
 {
     if (LS_LIKELY(atomic_load_explicit(&real_state, memory_order_acquire) == REAL_KNOWN))
         return &real_fns;
     if (finding_real)
         return &glibc_own;
-    int unknown = REAL_UNKNOWN;
-    if (atomic_compare_exchange_strong(&real_state, &unknown, REAL_FINDING)) {
-        int saved = errno;
-        finding_real = 1;
-        ls_guard++;
-        find_real_allocator();
-        ls_guard--;
-        finding_real = 0;
-        errno = saved;
-        atomic_store_explicit(&real_state, REAL_KNOWN, memory_order_release);
-        return &real_fns;
-    }
-    while (atomic_load_explicit(&real_state, memory_order_acquire) != REAL_KNOWN)
-        sched_yield(); /* another thread is finding them (a few microseconds) */
+    int saved = errno;
+    sigset_t all, old;
+    sigfillset(&all);
+    int masked = pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
+    finding_real = 1;
+    ls_guard++;
+    find_real_allocator();
+    ls_guard--;
+    finding_real = 0;
+    atomic_store_explicit(&real_state, REAL_KNOWN, memory_order_release);
+    if (masked)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
     return &real_fns;
 }
 

@@ -4,7 +4,9 @@
 # mimalloc in turn): its output — each block's usable size and whether the linked allocator
 # owns it, asked through that allocator's own API — is the bare run's, with every block owned;
 # its exit status 0 and stderr empty (before, jemalloc's malloc_usable_size was handed a glibc
-# block: Redis crashed at start); and the shim's figures are exact for each entry point.
+# block: Redis crashed at start); and the shim's figures are exact for each entry point. And
+# tests/programs/foreign_first_call.c: a signal handler's block made while the shim finds the
+# allocator (the program's first call) comes from that allocator, and main frees it there.
 exec python3 - <<'PY'
 import os, subprocess, sys
 sys.path.insert(0, os.path.join(os.environ["LS_ROOT"], "tests/integration"))
@@ -43,5 +45,14 @@ for name, lib in allocators.items():
         got = figures_at(stats, SRC, site)
         check(got == want, f"{name}: {site} holds {got}, expected {want}")
     print(f"{name}: output as bare, {len(lines)} blocks owned by {name}, figures exact")
+    # a handler's block made while the shim finds the allocator comes from that allocator
+    first = os.path.join(TMP, "ffc_" + name)
+    cc = subprocess.run(["cc", "-std=gnu11", "-O1", "-g", "-rdynamic", "-o", first,
+                         os.path.join(ROOT, "tests/programs/foreign_first_call.c"), path, "-ldl"],
+                        capture_output=True, text=True)
+    if check(cc.returncode == 0, f"cc foreign_first_call with {name}: {cc.stderr[-300:]}"):
+        r = run([first], os.path.join(TMP, "outffc_" + name), timeout=60)
+        check(r.returncode == 0 and r.stdout == "kept yes\nok\n" and r.stderr == "",
+              f"{name}: a handler's block during the first call: {r.returncode} {r.stdout!r} {r.stderr[-200:]!r}")
 done_or_skip(missing)
 PY

@@ -4,7 +4,8 @@
  * thread's stack ("[stack]"), a thread's stack, a mapping with a long file name (longer
  * than the reader's buffer), the first mapping's empty lower neighbour, and an address
  * no mapping holds; and that a name is cut to the caller's buffer. The same for the quick
- * lookup (the kernel's PROCMAP_QUERY where it exists), but for the lower neighbour.
+ * lookup (the kernel's PROCMAP_QUERY where it exists), but for the lower neighbour, and that
+ * it makes no ioctl under a seccomp filter (one that kills on ioctl, here).
  */
 #include <check.h>
 
@@ -17,6 +18,12 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "procfs.h"
 
@@ -147,14 +154,45 @@ START_TEST(unmapped_address)
 }
 END_TEST
 
+/* A sandbox that kills the process for any ioctl (as some do for requests they did not
+ * list): the quick lookup must not make one there, and still answers (from the text). */
+START_TEST(quick_lookup_under_a_filter_that_kills_on_ioctl)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct sock_filter code[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+            _exit(3);
+        volatile char local = 0;
+        ls_mapping_t m;
+        char name[64];
+        int found = ls_maps_find_quick((uintptr_t)&local, &m, name, sizeof name);
+        _exit(found == 1 && m.start <= (uintptr_t)&local && (uintptr_t)&local < m.end ? 0 : 1);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x (killed by signal %d?)", status,
+                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+END_TEST
+
 int main(void)
 {
+    ls_maps_quick_after(0); /* the quick lookup asks the kernel whatever the map's length */
     Suite *s = suite_create("procfs");
     TCase *tc = tcase_create("maps");
     tcase_add_test(tc, main_stack);
     tcase_add_test(tc, thread_stack);
     tcase_add_test(tc, long_file_name);
     tcase_add_test(tc, unmapped_address);
+    tcase_add_test(tc, quick_lookup_under_a_filter_that_kills_on_ioctl);
     suite_add_tcase(s, tc);
     return ls_check_run(s, CK_NOFORK);
 }
