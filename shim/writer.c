@@ -528,9 +528,19 @@ static void report_output_failure(const char *what, int err)
     output_failed = 1;
     char why[640];
     int n = snprintf(why, sizeof why, "cannot %s snapshot in %.400s: %s", what, ls_config.out_dir, strerror(err));
-    /* A process that changed user (a server's workers) cannot write where its parent did. */
-    if ((err == EACCES || err == EPERM) && n > 0 && (size_t)n < sizeof why)
-        snprintf(why + n, sizeof why - (size_t)n, " (as uid %u)", (unsigned)geteuid());
+    /* A process that changed user (a server's workers, dropped from root) cannot write where
+     * its parent made the directory, mode 0700: say who it is, whose the directory is, and
+     * what lets it write there. */
+    struct stat st;
+    unsigned me = (unsigned)geteuid();
+    if ((err == EACCES || err == EPERM) && n > 0 && (size_t)n < sizeof why) {
+        if (stat(ls_config.out_dir, &st) == 0 && st.st_uid != me)
+            snprintf(why + n, sizeof why - (size_t)n,
+                     " (as uid %u; the directory is uid %u's: make it beforehand, writable by uid %u,"
+                     " e.g. mode 1777)", me, (unsigned)st.st_uid, me);
+        else
+            snprintf(why + n, sizeof why - (size_t)n, " (as uid %u)", me);
+    }
     ls_engine_fail(why);
 }
 

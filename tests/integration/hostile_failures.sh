@@ -62,7 +62,8 @@ check(len(before) == 1 and top(before[0]) is not None, f"tables: the snapshot be
 check(not [f for f in os.listdir(out) if f.startswith(".")], f"tables: no temporary file left: {os.listdir(out)}")
 
 # a process that changed user (a server's workers run as nobody) cannot open the directory
-# its parent made: one line that says which step failed, why, and as whom. The program and
+# its parent made: one line that says which step failed, why, as whom, whose the directory
+# is and what would let it write there. The program and
 # the shim are copied where nobody can read them; the directory exists, mode 0700, root's.
 if os.geteuid() == 0 and shutil.which("setpriv"):
     shared = tempfile.mkdtemp(prefix="ls-nobody-", dir="/tmp")
@@ -79,7 +80,8 @@ if os.geteuid() == 0 and shutil.which("setpriv"):
         check(bare.returncode == 6 and r.returncode == 6 and r.stdout == bare.stdout,
               f"as nobody: status and output as bare ({bare.returncode} {r.returncode} {r.stdout!r})")
         want = (f"leakscope: cannot open the directory for the snapshot in {denied}: Permission denied "
-                "(as uid 65534); tracking stopped, the program goes on\n")
+                "(as uid 65534; the directory is uid 0's: make it beforehand, writable by uid 65534, "
+                "e.g. mode 1777); tracking stopped, the program goes on\n")
         check(r.stderr == want, f"as nobody: one line, the step, the reason, the uid: {r.stderr!r}")
     finally:
         shutil.rmtree(shared)
