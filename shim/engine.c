@@ -405,6 +405,19 @@ static char *const *initial_environment(void)
     return vec;
 }
 
+void ls_engine_warn_not_first(const char *whose)
+{
+    char *const *envp = initial_environment();
+    const char *preload = env_lookup(envp, "LD_PRELOAD");
+    if (preload && parent_was_told(envp, "LD_PRELOAD", preload))
+        return;
+    if (whose)
+        ls_log("malloc is %.100s's, found before the shim's: nothing is tracked (list libleakscope.so "
+               "first in LD_PRELOAD)", whose);
+    else
+        ls_log("malloc is the program's own, found before the shim's: nothing is tracked");
+}
+
 void ls_engine_init(void)
 {
     int expected = LS_UNINIT;

@@ -73,6 +73,10 @@ LS_HIDDEN int ls_engine_defer_free(void *p);
 /* The free that deferred blocks go to: glibc's, or the allocator the program is linked
  * with (hooks.c finds it). */
 LS_HIDDEN void ls_engine_set_real_free(void (*fn)(void *));
+/* The program's malloc is another's, found before the shim's (an allocator listed before it in
+ * LD_PRELOAD, named by `whose`, or the program's own: NULL): the hooks never run, so nothing
+ * is tracked. Said in one line, once per process tree. */
+LS_HIDDEN void ls_engine_warn_not_first(const char *whose);
 /* Record and free what was queued on this thread. Call with ls_guard set, just before
  * lowering it; one TLS load when nothing is queued. Only the outermost guard holder
  * drains: at a deeper level (a signal handler that interrupted the shim and called the

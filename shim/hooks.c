@@ -19,6 +19,8 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -517,11 +519,37 @@ LS_EXPORT void _exit(int status)
 
 LS_EXPORT void _Exit(int status) __attribute__((alias("_exit")));
 
+/* This file's own malloc, whatever the program's lookup finds under that name. */
+static void *own_malloc(size_t size) __attribute__((alias("malloc"), copy(malloc)));
+
+/* The malloc every call of the program reaches is the shim's, or say that nothing can be
+ * seen: an allocator preloaded before the shim, or a program with a malloc of its own, takes
+ * every call, and the snapshots would only ever be empty. */
+static void check_hooks_reached(void)
+{
+    ls_guard++;
+    void *global = dlsym(RTLD_DEFAULT, "malloc");
+    Dl_info info, program;
+    const ElfW(Sym) *sym = NULL;
+    /* A definition of malloc starts at that address: not the canonical PLT entry of a program
+     * built without PIE that takes malloc's address (node), an undefined symbol with a value,
+     * whose calls still reach the shim's. */
+    if (global && global != (void *)own_malloc && dladdr1(global, &info, (void **)&sym, RTLD_DL_SYMENT) &&
+        info.dli_saddr == global && sym && sym->st_shndx != SHN_UNDEF) {
+        /* the program itself holds its entry point */
+        int programs = dladdr((void *)getauxval(AT_ENTRY), &program) && program.dli_fbase == info.dli_fbase;
+        const char *slash = info.dli_fname ? strrchr(info.dli_fname, '/') : NULL;
+        ls_engine_warn_not_first(programs ? NULL : slash ? slash + 1 : info.dli_fname);
+    }
+    ls_guard--;
+}
+
 __attribute__((constructor)) static void leakscope_start(void)
 {
     ls_engine_init();
     ls_engine_watch_forks();
     resolve_real();
+    check_hooks_reached();
     ls_snapshot_start_worker(1);
 }
 

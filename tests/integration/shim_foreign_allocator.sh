@@ -7,6 +7,8 @@
 # block: Redis crashed at start); and the shim's figures are exact for each entry point. And
 # tests/programs/foreign_first_call.c: a signal handler's block made while the shim finds the
 # allocator (the program's first call) comes from that allocator, and main frees it there.
+# An allocator listed before the shim in LD_PRELOAD, or a program's own malloc
+# (tests/programs/own_malloc.c), takes every call: one line says nothing is tracked.
 exec python3 - <<'PY'
 import os, subprocess, sys
 sys.path.insert(0, os.path.join(os.environ["LS_ROOT"], "tests/integration"))
@@ -54,5 +56,18 @@ for name, lib in allocators.items():
         r = run([first], os.path.join(TMP, "outffc_" + name), timeout=60)
         check(r.returncode == 0 and r.stdout == "kept yes\nok\n" and r.stderr == "",
               f"{name}: a handler's block during the first call: {r.returncode} {r.stdout!r} {r.stderr[-200:]!r}")
+    # listed before the shim in LD_PRELOAD, the allocator takes every call: one line says that
+    # nothing is tracked, and the program runs as bare
+    r = run([exe], os.path.join(TMP, "outfirst_" + name), env={"LD_PRELOAD": f"{path}:{LIB}"}, timeout=60)
+    check(r.returncode == 0 and r.stdout == bare.stdout and r.stderr == f"leakscope: malloc is {lib}'s, found before "
+          "the shim's: nothing is tracked (list libleakscope.so first in LD_PRELOAD)\n",
+          f"{name} before the shim: {r.returncode} {r.stderr!r}")
+
+# a program with a malloc of its own: the same, said of the program
+own = os.path.join(PROGS, "own_malloc")
+r = run([own], os.path.join(TMP, "outown"), timeout=60)
+check(r.returncode == 0 and r.stdout == "ok\n" and
+      r.stderr == "leakscope: malloc is the program's own, found before the shim's: nothing is tracked\n",
+      f"own malloc: {r.returncode} {r.stdout!r} {r.stderr!r}")
 done_or_skip(missing)
 PY
