@@ -28,14 +28,4 @@ typedef struct {
  * free descriptor). Keeps errno. */
 LS_HIDDEN int ls_maps_find(uintptr_t addr, ls_mapping_t *m, char *name, size_t cap);
 
-/* The same, answered by the kernel in one call (PROCMAP_QUERY, Linux 6.11) once reading the
- * map's text has grown long (it costs in proportion to the mappings below the address, two
- * per thread's stack, and every new thread asks for its own), where no seccomp filter may
- * object to the call. The name is then the kernel's, unescaped; prev_end is found (from the
- * text) only for "[stack]", else 0. Reads the text otherwise: on older kernels, under a
- * filter, for names longer than cap, and while the text stays short. */
-LS_HIDDEN int ls_maps_find_quick(uintptr_t addr, ls_mapping_t *m, char *name, size_t cap);
-/* The length of text past which it asks the kernel (32 KiB; the tests set 0: always). */
-LS_HIDDEN void ls_maps_quick_after(size_t bytes);
-
 #endif /* LS_PROCFS_H */

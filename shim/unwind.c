@@ -367,9 +367,9 @@ static LS_NOINLINE unsigned backtrace_fill(uintptr_t *out, unsigned max, ls_stac
 static LS_NOINLINE int learn_bounds(ls_stack_cache_t *c, uintptr_t sp)
 {
     ls_mapping_t m;
-    char name[64]; /* "[stack]", or longer names the quick query gives in one call */
+    char name[8];
     c->bounds_known = -1;
-    if (!ls_maps_find_quick(sp, &m, name, sizeof name))
+    if (!ls_maps_find(sp, &m, name, sizeof name))
         return 0;
     uintptr_t tcb = (uintptr_t)pthread_self();
     c->lo = m.start;

@@ -3,9 +3,7 @@
  * against an independent line-by-line parse with stdio: the mapping holding the main
  * thread's stack ("[stack]"), a thread's stack, a mapping with a long file name (longer
  * than the reader's buffer), the first mapping's empty lower neighbour, and an address
- * no mapping holds; and that a name is cut to the caller's buffer. The same for the quick
- * lookup (the kernel's PROCMAP_QUERY where it exists), but for the lower neighbour, and that
- * it makes no ioctl under a seccomp filter (one that kills on ioctl, here).
+ * no mapping holds; and that a name is cut to the caller's buffer.
  */
 #include <check.h>
 
@@ -18,12 +16,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include "procfs.h"
 
@@ -66,13 +58,6 @@ static void same_as_reference(uintptr_t addr, const char *want_name)
     ck_assert_str_eq(got_name, want_name_buf);
     if (want_name)
         ck_assert_str_eq(got_name, want_name);
-    /* the kernel's one-call answer, where it has one: the same mapping and name; the
-     * neighbour's end only for the main thread's stack */
-    ck_assert_int_eq(ls_maps_find_quick(addr, &got, got_name, sizeof got_name), 1);
-    ck_assert_uint_eq(got.start, want.start);
-    ck_assert_uint_eq(got.end, want.end);
-    ck_assert_uint_eq(got.prev_end, strcmp(want_name_buf, "[stack]") == 0 ? want.prev_end : 0);
-    ck_assert_str_eq(got_name, want_name_buf);
 }
 
 START_TEST(main_stack)
@@ -125,9 +110,6 @@ START_TEST(long_file_name)
     ls_mapping_t m;
     ck_assert_int_eq(ls_maps_find((uintptr_t)p, &m, small, sizeof small), 1);
     ck_assert_str_eq(small, "/tmp/ls");
-    memset(small, 'x', sizeof small);
-    ck_assert_int_eq(ls_maps_find_quick((uintptr_t)p, &m, small, sizeof small), 1);
-    ck_assert_str_eq(small, "/tmp/ls");
     munmap(p, 4096);
     close(fd);
     unlink(path);
@@ -146,53 +128,20 @@ START_TEST(unmapped_address)
     char name[16];
     ck_assert_int_eq(ls_maps_find((uintptr_t)p + 4096, &m, name, sizeof name), 0);
     ck_assert_int_eq(ls_maps_find(0x1000, &m, name, sizeof name), 0);
-    ck_assert_int_eq(ls_maps_find_quick((uintptr_t)p + 4096, &m, name, sizeof name), 0);
-    ck_assert_int_eq(ls_maps_find_quick(0x1000, &m, name, sizeof name), 0);
     same_as_reference((uintptr_t)p + 2 * 4096, NULL);
     munmap(p, 4096);
     munmap(p + 2 * 4096, 4096);
 }
 END_TEST
 
-/* A sandbox that kills the process for any ioctl (as some do for requests they did not
- * list): the quick lookup must not make one there, and still answers (from the text). */
-START_TEST(quick_lookup_under_a_filter_that_kills_on_ioctl)
-{
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        struct sock_filter code[] = {
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 1),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        };
-        struct sock_fprog prog = {sizeof code / sizeof code[0], code};
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-            _exit(3);
-        volatile char local = 0;
-        ls_mapping_t m;
-        char name[64];
-        int found = ls_maps_find_quick((uintptr_t)&local, &m, name, sizeof name);
-        _exit(found == 1 && m.start <= (uintptr_t)&local && (uintptr_t)&local < m.end ? 0 : 1);
-    }
-    int status = 0;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x (killed by signal %d?)", status,
-                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-END_TEST
-
 int main(void)
 {
-    ls_maps_quick_after(0); /* the quick lookup asks the kernel whatever the map's length */
     Suite *s = suite_create("procfs");
     TCase *tc = tcase_create("maps");
     tcase_add_test(tc, main_stack);
     tcase_add_test(tc, thread_stack);
     tcase_add_test(tc, long_file_name);
     tcase_add_test(tc, unmapped_address);
-    tcase_add_test(tc, quick_lookup_under_a_filter_that_kills_on_ioctl);
     suite_add_tcase(s, tc);
     return ls_check_run(s, CK_NOFORK);
 }
