@@ -405,7 +405,6 @@ static inline int missed_enough(set_t *set, ls_caller_t caller)
     return 0;
 }
 
-
 /* ---- stacks shared between threads ---------------------------------------------------
  * A thread starts with an empty cache, and its first allocations from each stack are
  * unwound by libunwind, without libunwind's own per-thread cache at that (PLAIN_STEPPED):
@@ -443,6 +442,13 @@ static _Atomic(shared_t *) *_Atomic shared_index;
 static atomic_int shared_busy;
 static char *shared_cur, *shared_end; /* the chunk entries are cut from (under shared_busy) */
 
+/* What check k's stored value is relative to: the caller SP for a saved RBP (bit k of rel),
+ * nothing for a return address. */
+static inline uintptr_t check_base(uint32_t rel, unsigned k, uintptr_t sp)
+{
+    return rel >> k & 1 ? sp : 0;
+}
+
 static inline unsigned shared_slot(uintptr_t ip, uintptr_t depth)
 {
     return (unsigned)(((ip ^ (depth * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull) >> 52) &
@@ -453,7 +459,7 @@ static int shared_holds(const shared_t *s, uintptr_t sp)
 {
     const volatile uintptr_t *frame = (const volatile uintptr_t *)(sp - 16);
     for (unsigned k = 0; k < s->nchecks; k++)
-        if (frame[s->at[k]] != s->value[k] + (s->rel >> k & 1 ? sp : 0))
+        if (frame[s->at[k]] != s->value[k] + check_base(s->rel, k, sp))
             return 0;
     return 1;
 }
@@ -463,7 +469,7 @@ static int same_checks(const shared_t *s, const entry_t *e, uintptr_t depth)
     if (s->ip != e->ip || s->depth != depth || s->nchecks != e->nchecks || s->rel != e->rel)
         return 0;
     for (unsigned k = 0; k < s->nchecks; k++)
-        if (s->at[k] != e->at[k] || s->value[k] + (s->rel >> k & 1 ? e->sp : 0) != e->value[k])
+        if (s->at[k] != e->at[k] || s->value[k] + check_base(s->rel, k, e->sp) != e->value[k])
             return 0;
     return 1;
 }
@@ -521,7 +527,7 @@ static LS_NOINLINE void shared_publish(const ls_stack_cache_t *c, const entry_t 
         s->rel = e->rel;
         for (unsigned k = 0; k < e->nchecks; k++) {
             s->at[k] = e->at[k];
-            s->value[k] = e->value[k] - (e->rel >> k & 1 ? e->sp : 0);
+            s->value[k] = e->value[k] - check_base(e->rel, k, e->sp);
         }
         atomic_store_explicit(&index[h], s, memory_order_release);
         break;
@@ -571,7 +577,7 @@ static LS_NOINLINE unsigned from_shared(ls_stack_cache_t *c, set_t *set, ls_call
         e->rel = s->rel;
         for (unsigned k = 0; k < s->nchecks; k++) {
             e->at[k] = s->at[k];
-            e->value[k] = s->value[k] + (s->rel >> k & 1 ? caller.sp : 0);
+            e->value[k] = s->value[k] + check_base(s->rel, k, caller.sp);
         }
         e->memo = s->memo;
         e->sp = caller.sp;

@@ -225,9 +225,8 @@ static void append_u64(char *dst, size_t cap, size_t *len, uint64_t v, int width
     append(dst, cap, len, s);
 }
 
-/* mkdir -p, each created level 0700. Returns an O_DIRECTORY fd or -1 (errno set). */
-/* The output directory, made if missing; -1 with errno and *step ("create" or "open") when
- * it cannot be had. */
+/* mkdir -p, each created level 0700. Returns an O_DIRECTORY fd, or -1 with errno set and
+ * *step saying which failed ("create" or "open"). */
 static int open_out_dir(const char *dir, const char **step)
 {
     char path[4096];
